@@ -1,0 +1,212 @@
+"""From a challenge to a seat: topic, conversation language, expert and table, or triage.
+
+`Router.fit(catalog)` learns the topics; `Router.route(texts, languages, occupancy)` decides for a
+batch. Occupancy (seats taken per table, challenges per expert) is passed in, so the router stays
+pure and the store stays the only memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from matching.catalog import Catalog, Expert, Table
+from matching.classifier import TopicClassifier
+from matching.text import LanguageDetector, normalize, words
+
+# Confidence levels. The router's probability for its top topic, calibrated on cross-validation
+# of the demo samples (`python -m matching evaluate`): at >= HIGH the route is right ~19 times in
+# 20; below LOW it is wrong about as often as right, so a facilitator decides (triage).
+HIGH_CONFIDENCE = 0.60
+LOW_CONFIDENCE = 0.30
+
+# Why a challenge goes to the facilitators' triage queue instead of a table.
+TRIAGE_LOW_CONFIDENCE = "low_confidence"
+TRIAGE_NO_SHARED_LANGUAGE = "no_shared_language"
+TRIAGE_TABLES_FULL = "tables_full"
+TRIAGE_NO_TABLE = "no_table"
+TRIAGE_REASONS = (TRIAGE_LOW_CONFIDENCE, TRIAGE_NO_SHARED_LANGUAGE, TRIAGE_TABLES_FULL, TRIAGE_NO_TABLE)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one challenge should go, and why."""
+
+    topic: str
+    topic_score: float
+    confidence: str  # "high", "medium" or "low"
+    alternatives: tuple[tuple[str, float], ...]  # runner-up topics with scores, best first
+    terms: tuple[str, ...]  # the words that drove the topic
+    detected_language: str | None
+    spoken: tuple[str, ...] = ()  # languages the participant can talk in, best first
+    language: str | None = None  # conversation language
+    expert: str | None = None  # expert id
+    table: int | None = None
+    triage_reason: str | None = None
+    candidates: tuple[int, ...] = field(default=())  # tables a facilitator may pick (triage)
+
+    @property
+    def seated(self) -> bool:
+        return self.table is not None
+
+
+@dataclass
+class Occupancy:
+    """Seats taken per table and challenges per expert in the current round."""
+
+    tables: dict[int, int] = field(default_factory=dict)
+    experts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tables: Mapping[int, int] | None = None, experts: Mapping[str, int] | None = None) -> Occupancy:
+        return cls(dict(tables or {}), dict(experts or {}))
+
+    def take(self, table: int, expert: str) -> None:
+        self.tables[table] = self.tables.get(table, 0) + 1
+        self.experts[expert] = self.experts.get(expert, 0) + 1
+
+
+def confidence_level(score: float) -> str:
+    if score >= HIGH_CONFIDENCE:
+        return "high"
+    if score >= LOW_CONFIDENCE:
+        return "medium"
+    return "low"
+
+
+def language_preference(detected: str | None, spoken: Sequence[str]) -> list[str]:
+    """The languages a participant can talk in, best first: the one they wrote in leads."""
+    order = list(dict.fromkeys(spoken))
+    if detected in order:
+        order.remove(detected)
+        order.insert(0, detected)
+    elif not order and detected:
+        order = [detected]
+    return order
+
+
+class Router:
+    """Routes challenges to a topic table, a peer-expert and a conversation language."""
+
+    def __init__(self, classifier: TopicClassifier | None = None, explain: bool = True):
+        self.classifier = classifier
+        self.explain = explain
+
+    def fit(self, catalog: Catalog) -> Router:
+        problems = catalog.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.catalog_ = catalog
+        self.classifier_ = (self.classifier or TopicClassifier()).fit(catalog)
+        self.detector_ = LanguageDetector(catalog.language_codes)
+        self.tables_by_topic_ = {
+            topic.id: tuple(t for t in catalog.tables if t.topic == topic.id) for topic in catalog.topics
+        }
+        return self
+
+    def route(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[Sequence[str] | None] | None = None,
+        occupancy: Occupancy | None = None,
+    ) -> list[Route]:
+        """One route per text. Seats are taken in order, so a batch never overfills a table."""
+        occupancy = occupancy if occupancy is not None else Occupancy()
+        return [self.seat(route, occupancy) for route in self.read(texts, languages)]
+
+    def read(self, texts: Sequence[str], languages: Sequence[Sequence[str] | None] | None = None) -> list[Route]:
+        """Topic, confidence, explanation and languages of each text, without a seat yet.
+
+        This is the expensive half of routing; `seat` is cheap, so a caller can read outside a
+        transaction and seat inside it.
+        """
+        texts = list(texts)
+        if not texts:
+            return []
+        languages = list(languages) if languages is not None else [None] * len(texts)
+        probabilities = self.classifier_.predict_proba(texts)
+        topics = self.classifier_.topics_
+        routes = []
+        for text, spoken, row in zip(texts, languages, probabilities, strict=True):
+            order = np.argsort(-row, kind="stable")
+            best = str(topics[order[0]])
+            score = float(row[order[0]])
+            if not words(normalize(text)):
+                score = 0.0  # nothing to read: never pretend to know
+            detected = self.detector_.detect(text)
+            routes.append(
+                Route(
+                    topic=best,
+                    topic_score=round(score, 4),
+                    confidence=confidence_level(score),
+                    alternatives=tuple((str(topics[i]), round(float(row[i]), 4)) for i in order[1:4]),
+                    terms=self.classifier_.explain(text, best) if self.explain and score > 0 else (),
+                    detected_language=detected,
+                    spoken=tuple(language_preference(detected, spoken or [])),
+                )
+            )
+        return routes
+
+    def seat(self, route: Route, occupancy: Occupancy) -> Route:
+        """Give a read route a table, an expert and a language (taking the seat), or triage it."""
+        route = replace(route, language=None, expert=None, table=None, triage_reason=None, candidates=())
+        candidates = tuple(
+            table.number
+            for topic in (route.topic, *(alternative for alternative, _ in route.alternatives))
+            for table in self.tables_by_topic_.get(topic, ())
+        )
+        if route.confidence == "low":
+            return _triage(route, TRIAGE_LOW_CONFIDENCE, candidates)
+        tables = self.tables_by_topic_.get(route.topic, ())
+        if not tables:
+            return _triage(route, TRIAGE_NO_TABLE, candidates)
+        preference = list(route.spoken) or [self.catalog_.languages[0].code]
+        choice = best_seat(tables, self.catalog_, preference, occupancy)
+        if choice is None:
+            reachable = any(
+                _shared_language(expert, preference)
+                for table in tables
+                for expert in self.catalog_.hosts(table.number)
+            )
+            return _triage(route, TRIAGE_TABLES_FULL if reachable else TRIAGE_NO_SHARED_LANGUAGE, candidates)
+        table, expert, language = choice
+        occupancy.take(table.number, expert.id)
+        return replace(route, table=table.number, expert=expert.id, language=language)
+
+
+def _shared_language(expert: Expert, preference: Sequence[str]) -> str | None:
+    return next((code for code in preference if code in expert.languages), None)
+
+
+def best_seat(
+    tables: Sequence[Table], catalog: Catalog, preference: Sequence[str], occupancy: Occupancy
+) -> tuple[Table, Expert, str] | None:
+    """The emptiest table with room whose least-loaded host speaks the participant's best language.
+
+    Ranking: first the participant's most preferred language, then the expert with the lowest
+    share of their capacity used (spreads load), then the table with most free seats.
+    """
+    options = []
+    for table in tables:
+        used = occupancy.tables.get(table.number, 0)
+        if used >= table.capacity:
+            continue
+        for expert in catalog.hosts(table.number):
+            load = occupancy.experts.get(expert.id, 0)
+            if load >= expert.capacity:
+                continue
+            language = _shared_language(expert, preference)
+            if language is None:
+                continue
+            rank = (list(preference).index(language), load / max(expert.capacity, 1), used / table.capacity)
+            options.append((rank, table.number, expert.id, table, expert, language))
+    if not options:
+        return None
+    *_, table, expert, language = min(options, key=lambda option: option[:3])
+    return table, expert, language
+
+
+def _triage(route: Route, reason: str, candidates: tuple[int, ...]) -> Route:
+    return replace(route, triage_reason=reason, candidates=candidates)

@@ -1,0 +1,88 @@
+"""Text normalisation and offline language detection shared by every matcher.
+
+Normalising once, the same way for catalog keywords and for challenges, is what lets a phone
+typed "reunion" meet the keyword "réunion", and "المتاحف" meet "الْمَتَاحِف".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+# Arabic letters whose variants people type interchangeably (hamza seats, alef maqsura,
+# ta marbuta); folding them costs nothing in meaning for routing and gains a lot in matching.
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": ""})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_MARKUP = re.compile(r"<[^>]{0,200}>|&[a-zA-Z#0-9]{1,10};|https?://\S+")
+_WORD = re.compile(r"[^\W_]{2,}")
+
+
+def clean_text(text: str) -> str:
+    """Remove what a person cannot see: null bytes, control and bidi control characters.
+
+    Applied to what is stored, so the stored text is what the participant saw in the box.
+    """
+    text = unicodedata.normalize("NFC", text or "")
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.strip()
+
+
+def normalize(text: str) -> str:
+    """Fold case, accents, Arabic/Hebrew diacritics and letter variants; drop markup and URLs."""
+    text = _MARKUP.sub(" ", clean_text(text))
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).translate(_ARABIC_FOLD)
+
+
+def words(text: str) -> list[str]:
+    """The words of an already normalised text (letters and digits, two or more)."""
+    return _WORD.findall(text)
+
+
+def _script_share(text: str, low: int, high: int) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(low <= ord(ch) <= high for ch in letters) / len(letters)
+
+
+class LanguageDetector:
+    """Offline language identification restricted to the clinic's languages.
+
+    py3langid's model ships inside the package (nothing is fetched). Arabic and Hebrew are told
+    by their script, which is certain even for two words; other short texts are often ambiguous,
+    so a guess below `min_probability` is reported as unknown rather than as a wrong language.
+    """
+
+    _models: dict[tuple[str, ...], object] = {}  # loading is ~0.7 s: once per language set
+
+    def __init__(self, languages: Sequence[str], min_probability: float = 0.6):
+        self.languages = tuple(languages)
+        self.min_probability = min_probability
+
+    @classmethod
+    def _model(cls, languages: tuple[str, ...]):
+        if languages not in cls._models:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            model.set_languages(list(languages))
+            cls._models[languages] = model
+        return cls._models[languages]
+
+    def detect(self, text: str) -> str | None:
+        """The most likely of the clinic's languages, or None when the text does not tell."""
+        text = clean_text(text)
+        for code, low, high in (("ar", 0x0600, 0x06FF), ("he", 0x0590, 0x05FF)):
+            if code in self.languages and _script_share(text, low, high) > 0.5:
+                return code
+        latin = [c for c in self.languages if c not in ("ar", "he")]
+        if len(words(normalize(text))) < 2 or not latin:
+            return None
+        code, probability = self._model(tuple(latin)).classify(text[:5000])
+        return code if probability >= self.min_probability else None
+
+    def detect_many(self, texts: Iterable[str]) -> list[str | None]:
+        return [self.detect(t) for t in texts]

@@ -1,0 +1,206 @@
+"""Events and their catalogs (languages, topics, experts, tables, labelled examples) in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from matching.catalog import Catalog, Example, Expert, Language, Table, Topic
+from store.schema import clinic_tables, events, examples, experts, languages, topics
+
+EVENT_FIELDS = (
+    "code",
+    "title",
+    "conference",
+    "date",
+    "minutes",
+    "rounds",
+    "minutes_per_round",
+    "default_language",
+    "submissions_open",
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_event(connection: Connection, settings: Mapping[str, Any]) -> int:
+    values = {key: settings[key] for key in EVENT_FIELDS if key in settings}
+    return connection.execute(insert(events).values(**values, created_at=now())).inserted_primary_key[0]
+
+
+def event_by_code(connection: Connection, code: str) -> dict | None:
+    row = connection.execute(select(events).where(events.c.code == code)).mappings().first()
+    return dict(row) if row else None
+
+
+def event_by_id(connection: Connection, event_id: int) -> dict | None:
+    row = connection.execute(select(events).where(events.c.id == event_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_events(connection: Connection) -> list[dict]:
+    return [dict(row) for row in connection.execute(select(events).order_by(events.c.id)).mappings()]
+
+
+def count_events(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(events)).scalar_one()
+
+
+def lock_event(connection: Connection, event_id: int) -> dict:
+    """Take the event's row lock until commit: seat decisions of one event happen one at a time.
+
+    On PostgreSQL this is `SELECT ... FOR UPDATE`; on SQLite the transaction already holds the
+    write lock (BEGIN IMMEDIATE), and the clause is left out.
+    """
+    row = connection.execute(select(events).where(events.c.id == event_id).with_for_update()).mappings().one()
+    return dict(row)
+
+
+def touch_event(connection: Connection, event_id: int, catalog_changed: bool = False) -> None:
+    """Record that something live views show has changed (and, if so, the catalog)."""
+    values: dict[str, Any] = {"change_counter": events.c.change_counter + 1}
+    if catalog_changed:
+        values["catalog_version"] = events.c.catalog_version + 1
+    connection.execute(update(events).where(events.c.id == event_id).values(**values))
+
+
+def change_marker(connection: Connection, event_id: int) -> tuple[int, int]:
+    """(change counter, catalog version): the cheap "has anything changed" query."""
+    row = connection.execute(
+        select(events.c.change_counter, events.c.catalog_version).where(events.c.id == event_id)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def save_catalog(connection: Connection, event_id: int, catalog: Catalog) -> None:
+    """Replace the event's catalog with `catalog` (within the caller's transaction)."""
+    for table in (languages, topics, experts, clinic_tables):
+        connection.execute(delete(table).where(table.c.event_id == event_id))
+    connection.execute(delete(examples).where(examples.c.event_id == event_id, examples.c.source == "sample"))
+    if catalog.languages:
+        connection.execute(
+            insert(languages),
+            [
+                {"event_id": event_id, "position": i, **vars(language)}
+                for i, language in enumerate(catalog.languages)
+            ],
+        )
+    if catalog.topics:
+        connection.execute(
+            insert(topics),
+            [
+                {
+                    "event_id": event_id,
+                    "topic_id": topic.id,
+                    "name": topic.name,
+                    "description": topic.description,
+                    "keywords": {code: list(words) for code, words in topic.keywords.items()},
+                    "names": dict(topic.names),
+                    "descriptions": dict(topic.descriptions),
+                    "active": topic.active,
+                    "position": i,
+                }
+                for i, topic in enumerate(catalog.topics)
+            ],
+        )
+    if catalog.tables:
+        connection.execute(
+            insert(clinic_tables),
+            [
+                {"event_id": event_id, "number": t.number, "topic_id": t.topic, "capacity": t.capacity}
+                for t in catalog.tables
+            ],
+        )
+    if catalog.experts:
+        connection.execute(
+            insert(experts),
+            [
+                {
+                    "event_id": event_id,
+                    "expert_id": e.id,
+                    "name": e.name,
+                    "affiliation": e.affiliation,
+                    "topics": list(e.topics),
+                    "languages": list(e.languages),
+                    "expertise": e.expertise,
+                    "capacity": e.capacity,
+                    "present": e.present,
+                    "table_number": e.table,
+                    "position": i,
+                }
+                for i, e in enumerate(catalog.experts)
+            ],
+        )
+    samples = [x for x in catalog.examples if not x.id.startswith("confirmed:")]
+    if samples:
+        connection.execute(
+            insert(examples),
+            [
+                {
+                    "event_id": event_id,
+                    "text": x.text,
+                    "topic_id": x.topic,
+                    "language": x.language,
+                    "source": "sample",
+                    "label": x.id,
+                }
+                for x in samples
+            ],
+        )
+    touch_event(connection, event_id, catalog_changed=True)
+
+
+def load_catalog(connection: Connection, event_id: int) -> Catalog:
+    def rows(table, *order):
+        return connection.execute(select(table).where(table.c.event_id == event_id).order_by(*order)).mappings()
+
+    return Catalog(
+        languages=tuple(
+            Language(code=r["code"], name=r["name"], native_name=r["native_name"], direction=r["direction"])
+            for r in rows(languages, languages.c.position)
+        ),
+        topics=tuple(
+            Topic(
+                id=r["topic_id"],
+                name=r["name"],
+                description=r["description"],
+                keywords={code: tuple(words) for code, words in (r["keywords"] or {}).items()},
+                names=dict(r["names"] or {}),
+                descriptions=dict(r["descriptions"] or {}),
+                active=bool(r["active"]),
+            )
+            for r in rows(topics, topics.c.position)
+        ),
+        experts=tuple(
+            Expert(
+                id=r["expert_id"],
+                name=r["name"],
+                affiliation=r["affiliation"],
+                topics=tuple(r["topics"] or ()),
+                languages=tuple(r["languages"] or ()),
+                expertise=r["expertise"],
+                capacity=r["capacity"],
+                present=bool(r["present"]),
+                table=r["table_number"],
+            )
+            for r in rows(experts, experts.c.position)
+        ),
+        tables=tuple(
+            Table(number=r["number"], topic=r["topic_id"], capacity=r["capacity"])
+            for r in rows(clinic_tables, clinic_tables.c.number)
+        ),
+        examples=tuple(
+            Example(
+                text=r["text"],
+                topic=r["topic_id"],
+                language=r["language"],
+                id=r["label"] if r["source"] == "sample" else f"confirmed:{r['id']}",
+            )
+            for r in rows(examples, examples.c.id)
+        ),
+    )
