@@ -87,7 +87,9 @@ def validate_challenge(text: str, name: str, languages: Sequence[str], known_lan
             limit=MAX_CHALLENGE_CHARS,
         )
     if len(name) > MAX_NAME_CHARS:
-        raise Rejected("name_too_long", f"Please shorten your name to {MAX_NAME_CHARS} characters.", limit=MAX_NAME_CHARS)
+        raise Rejected(
+            "name_too_long", f"Please shorten your name to {MAX_NAME_CHARS} characters.", limit=MAX_NAME_CHARS
+        )
     chosen = tuple(dict.fromkeys(code for code in languages if code))
     unknown = [code for code in chosen if code not in known_languages]
     if unknown:
@@ -172,8 +174,12 @@ def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[s
         round_number = locked_event["current_round"]
         current = challenge_store.challenge_by_ticket(connection, challenge["ticket"])
         assignment = challenge_store.current_assignment(connection, current["id"], round_number)
-        updates = {"text": text, "participant_name": name, "languages": list(languages),
-                   "detected_language": read.detected_language}
+        updates = {
+            "text": text,
+            "participant_name": name,
+            "languages": list(languages),
+            "detected_language": read.detected_language,
+        }
         if assignment and assignment["locked"]:
             challenge_store.update_challenge(connection, current, **updates)
             return

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from matching.catalog import Catalog, Expert, Table
-from matching.classifier import TopicClassifier
-from matching.text import LanguageDetector, normalize, words
+from matching.classifier import TopicClassifier, prepare
+from matching.text import LanguageDetector, words
 
 # Confidence levels. The router's probability for its top topic, calibrated on cross-validation
 # of the demo samples (`python -m matching evaluate`): at >= HIGH the route is right ~19 times in
@@ -100,7 +100,7 @@ class Router:
             raise ValueError("; ".join(problems))
         self.catalog_ = catalog
         self.classifier_ = (self.classifier or TopicClassifier()).fit(catalog)
-        self.detector_ = LanguageDetector(catalog.language_codes)
+        self.detector_ = LanguageDetector(catalog.language_codes).load()
         self.tables_by_topic_ = {
             topic.id: tuple(t for t in catalog.tables if t.topic == topic.id) for topic in catalog.topics
         }
@@ -126,23 +126,26 @@ class Router:
         if not texts:
             return []
         languages = list(languages) if languages is not None else [None] * len(texts)
-        probabilities = self.classifier_.predict_proba(texts)
+        prepared = [prepare(text) for text in texts]
+        features = self.classifier_.transform(texts, prepared)
+        probabilities = self.classifier_.predict_proba(texts, features)
         topics = self.classifier_.topics_
+        order = np.argsort(-probabilities, axis=1, kind="stable")
+        best = [str(topics[row[0]]) for row in order]
+        terms = self.classifier_.explain(texts, best, features, prepared) if self.explain else [()] * len(texts)
         routes = []
-        for text, spoken, row in zip(texts, languages, probabilities, strict=True):
-            order = np.argsort(-row, kind="stable")
-            best = str(topics[order[0]])
-            score = float(row[order[0]])
-            if not words(normalize(text)):
+        for i, (text, spoken) in enumerate(zip(texts, languages, strict=True)):
+            score = float(probabilities[i, order[i, 0]])
+            if not words(prepared[i]):
                 score = 0.0  # nothing to read: never pretend to know
             detected = self.detector_.detect(text)
             routes.append(
                 Route(
-                    topic=best,
+                    topic=best[i],
                     topic_score=round(score, 4),
                     confidence=confidence_level(score),
-                    alternatives=tuple((str(topics[i]), round(float(row[i]), 4)) for i in order[1:4]),
-                    terms=self.classifier_.explain(text, best) if self.explain and score > 0 else (),
+                    alternatives=tuple((str(topics[j]), round(float(probabilities[i, j]), 4)) for j in order[i, 1:4]),
+                    terms=terms[i] if score > 0 else (),
                     detected_language=detected,
                     spoken=tuple(language_preference(detected, spoken or [])),
                 )
@@ -166,9 +169,7 @@ class Router:
         choice = best_seat(tables, self.catalog_, preference, occupancy)
         if choice is None:
             reachable = any(
-                _shared_language(expert, preference)
-                for table in tables
-                for expert in self.catalog_.hosts(table.number)
+                _shared_language(expert, preference) for table in tables for expert in self.catalog_.hosts(table.number)
             )
             return _triage(route, TRIAGE_TABLES_FULL if reachable else TRIAGE_NO_SHARED_LANGUAGE, candidates)
         table, expert, language = choice

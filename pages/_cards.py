@@ -32,14 +32,22 @@ def render_answer(
                 expert += f" ({escape_markdown(answer.expert_affiliation)})"
             st.markdown(f"**{escape_markdown(t('card.with_expert', expert='')).strip()}** {expert}")
             language = native_names.get(answer.language or "", answer.language or "")
-            st.markdown(f"**{escape_markdown(t('card.in_language', language='')).strip()}** {escape_markdown(language)}")
+            st.markdown(
+                f"**{escape_markdown(t('card.in_language', language='')).strip()}** {escape_markdown(language)}"
+            )
         else:
             st.markdown(f"## {escape_markdown(t('card.triage_title'))}")
-            st.warning(t(f"card.triage.{answer.triage_reason or 'low_confidence'}", topic=topic_names.get(answer.topic, "")))
+            st.warning(
+                t(
+                    f"card.triage.{answer.triage_reason or 'low_confidence'}",
+                    topic=topic_names.get(answer.topic, ""),
+                )
+            )
         if answer.status not in ("withdrawn", "done"):
             level = t(f"confidence.{answer.confidence}")
             colour = CONFIDENCE_COLOURS.get(answer.confidence, "gray")
-            st.markdown(f"**{escape_markdown(t('card.why'))}** · :{colour}-badge[{escape_markdown(t('card.confidence', level=level))}]")
+            badge = escape_markdown(t("card.confidence", level=level))
+            st.markdown(f"**{escape_markdown(t('card.why'))}** · :{colour}-badge[{badge}]")
             if answer.terms:
                 st.markdown(escape_markdown(t("card.because_of", terms=", ".join(answer.terms))))
             else:

@@ -73,19 +73,18 @@ if ticket:
             st.query_params.pop("ticket", None)
             st.rerun()
         st.stop()
-    with st.expander(t("edit.title")):
-        with st.form("edit"):
-            new_text = st.text_area(t("form.challenge"), value=answer.text, max_chars=MAX_CHALLENGE_CHARS, height=140)
-            new_languages = st.multiselect(
-                t("form.languages"), list(native), default=list(answer.languages), format_func=native.get
-            )
-            if st.form_submit_button(t("edit.save"), type="primary"):
-                try:
-                    participants.edit_challenge(clinic, answer.ticket, new_text, new_languages)
-                    state.flash = t("edit.saved")
-                    st.rerun()
-                except Rejected as error:
-                    show_error(error)
+    with st.expander(t("edit.title")), st.form("edit"):
+        new_text = st.text_area(t("form.challenge"), value=answer.text, max_chars=MAX_CHALLENGE_CHARS, height=140)
+        new_languages = st.multiselect(
+            t("form.languages"), list(native), default=list(answer.languages), format_func=native.get
+        )
+        if st.form_submit_button(t("edit.save"), type="primary"):
+            try:
+                participants.edit_challenge(clinic, answer.ticket, new_text, new_languages)
+                state.flash = t("edit.saved")
+                st.rerun()
+            except Rejected as error:
+                show_error(error)
     with st.expander(t("withdraw.title")):
         st.write(t("withdraw.confirm_text"))
         if st.button(t("withdraw.confirm"), key="withdraw"):
@@ -133,9 +132,8 @@ if st.button(t("form.submit"), type="primary", use_container_width=True):
         remember(answer.ticket)
         st.rerun()
 
-with st.expander(t("form.have_ticket")):
-    with st.form("open_ticket", border=False):
-        code = st.text_input(t("form.ticket"), max_chars=20)
-        if st.form_submit_button(t("form.open_ticket")):
-            remember(participants.normalize_ticket(code))
-            st.rerun()
+with st.expander(t("form.have_ticket")), st.form("open_ticket", border=False):
+    code = st.text_input(t("form.ticket"), max_chars=20)
+    if st.form_submit_button(t("form.open_ticket")):
+        remember(participants.normalize_ticket(code))
+        st.rerun()

@@ -85,10 +85,7 @@ def save_catalog(connection: Connection, event_id: int, catalog: Catalog) -> Non
     if catalog.languages:
         connection.execute(
             insert(languages),
-            [
-                {"event_id": event_id, "position": i, **vars(language)}
-                for i, language in enumerate(catalog.languages)
-            ],
+            [{"event_id": event_id, "position": i, **vars(language)} for i, language in enumerate(catalog.languages)],
         )
     if catalog.topics:
         connection.execute(

@@ -97,11 +97,7 @@ def occupancy(connection: Connection, event_id: int, round_number: int) -> tuple
         )
         .subquery()
     )
-    tables = dict(
-        connection.execute(
-            select(seated.c.table_number, func.count()).group_by(seated.c.table_number)
-        ).all()
-    )
+    tables = dict(connection.execute(select(seated.c.table_number, func.count()).group_by(seated.c.table_number)).all())
     experts = dict(
         connection.execute(
             select(seated.c.expert_id, func.count()).where(seated.c.expert_id.is_not(None)).group_by(seated.c.expert_id)
@@ -110,8 +106,9 @@ def occupancy(connection: Connection, event_id: int, round_number: int) -> tuple
     return {int(k): int(v) for k, v in tables.items()}, {str(k): int(v) for k, v in experts.items()}
 
 
-def challenges_with_assignments(connection: Connection, event_id: int, round_number: int,
-                                statuses: Sequence[str] = ACTIVE_STATUSES) -> list[dict]:
+def challenges_with_assignments(
+    connection: Connection, event_id: int, round_number: int, statuses: Sequence[str] = ACTIVE_STATUSES
+) -> list[dict]:
     """Every challenge of the event in these statuses, with its assignment for the round (if any)."""
     query = (
         select(
@@ -129,7 +126,8 @@ def challenges_with_assignments(connection: Connection, event_id: int, round_num
         )
         .select_from(
             challenges.outerjoin(
-                assignments, and_(assignments.c.challenge_id == challenges.c.id, assignments.c.round == round_number)
+                assignments,
+                and_(assignments.c.challenge_id == challenges.c.id, assignments.c.round == round_number),
             )
         )
         .where(challenges.c.event_id == event_id, challenges.c.status.in_(statuses))
@@ -138,8 +136,9 @@ def challenges_with_assignments(connection: Connection, event_id: int, round_num
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
-def record_audit(connection: Connection, event_id: int | None, role: str, action: str, target: str = "",
-                 **detail: Any) -> None:
+def record_audit(
+    connection: Connection, event_id: int | None, role: str, action: str, target: str = "", **detail: Any
+) -> None:
     connection.execute(
         insert(audit_log).values(event_id=event_id, at=now(), role=role, action=action, target=target, detail=detail)
     )

@@ -73,9 +73,7 @@ def create_schema(engine: Engine) -> None:
         if found is None:
             connection.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
         elif int(found) != SCHEMA_VERSION:
-            raise SchemaMismatch(
-                f"The database has schema version {found}; this Peer Clinic needs {SCHEMA_VERSION}."
-            )
+            raise SchemaMismatch(f"The database has schema version {found}; this Peer Clinic needs {SCHEMA_VERSION}.")
 
 
 def _is_transient(error: OperationalError) -> bool:

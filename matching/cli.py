@@ -1,0 +1,152 @@
+"""`python -m matching`: route a CSV of challenges, or measure routing quality, from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from matching.catalog import Catalog, Example, load_catalog
+from matching.router import Occupancy, Router
+
+DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo"
+ROUTE_COLUMNS = (
+    "id", "topic", "topic_score", "confidence", "alternatives", "language", "expert", "table",
+    "detected_language", "triage_reason", "terms",
+)  # fmt: skip
+
+
+class InputError(Exception):
+    """A problem with the input file, said in one line."""
+
+
+def read_rows(path: str, required: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a UTF-8 CSV file ('-' for standard input), checked for the columns needed."""
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror}).") from error
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text (byte {error.start}); save the file as UTF-8.") from None
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty; it needs a header row with {', '.join(required)}.")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}: line 1: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}."
+        )
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                raise InputError(f"{path}: line {reader.line_num}: more fields than columns in the header.")
+            rows.append({(key or "").strip(): (value or "") for key, value in row.items()})
+    except csv.Error as error:
+        raise InputError(f"{path}: line {reader.line_num}: {error}.") from None
+    if not rows:
+        raise InputError(f"{path}: no challenges below the header row.")
+    return rows
+
+
+def _catalog(folder: str | None) -> Catalog:
+    try:
+        return load_catalog(folder or DEMO_CATALOG)
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{folder}: not a readable catalog folder ({error}).") from None
+
+
+def route_command(args: argparse.Namespace) -> int:
+    rows = read_rows(args.file, ("id", "text"))
+    router = Router().fit(_catalog(args.catalog))
+    languages = [[c.strip() for c in row.get("languages", "").split(";") if c.strip()] or None for row in rows]
+    texts = [row["text"] for row in rows]
+    if args.fill:
+        routes = router.route(texts, languages, Occupancy())
+    else:  # each as if it came first: the route a challenge gets on its own
+        routes = [router.seat(route, Occupancy()) for route in router.read(texts, languages)]
+    lines = [
+        [
+            row["id"],
+            route.topic,
+            f"{route.topic_score:.4f}",
+            route.confidence,
+            ";".join(topic for topic, _ in route.alternatives),
+            route.language or "",
+            route.expert or "",
+            route.table if route.table is not None else "",
+            route.detected_language or "",
+            route.triage_reason or "",
+            ";".join(route.terms),
+        ]  # fmt: skip
+        for row, route in zip(rows, routes, strict=True)
+    ]
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            csv.writer(out).writerows([ROUTE_COLUMNS, *lines])
+    else:
+        csv.writer(sys.stdout).writerows([ROUTE_COLUMNS, *lines])
+    return 0
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from matching.classifier import TopicClassifier
+    from matching.evaluate import cross_validated_probabilities, format_report, report
+
+    catalog = _catalog(args.catalog)
+    if args.file:
+        rows = [row for path in args.file for row in read_rows(path, ("text", "topic"))]
+        known = {topic.id for topic in catalog.topics}
+        unknown = sorted({row["topic"] for row in rows} - known)
+        if unknown:
+            raise InputError(f"topics not in the catalog: {', '.join(unknown)}")
+        examples = [Example(row["text"], row["topic"], row.get("language") or None, row.get("id", "")) for row in rows]
+        classifier = TopicClassifier().fit(catalog)
+        print(
+            format_report(
+                "router on " + ", ".join(args.file),
+                report(classifier.predict_proba([e.text for e in examples]), classifier.topics_, examples),
+            )
+        )
+    else:
+        probabilities, topics = cross_validated_probabilities(catalog, folds=args.folds)
+        print(
+            format_report(
+                f"router, {args.folds}-fold cross-validation on the catalog's examples",
+                report(probabilities, topics, catalog.examples),
+            )
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    route = commands.add_parser("route", help="route the challenges of a CSV file (columns id,text[,languages])")
+    route.add_argument("file", help="CSV with columns id,text and optionally languages (like en;fr); - for stdin")
+    route.add_argument("--catalog", help="catalog folder (default: the shipped demo clinic)")
+    route.add_argument("--out", help="write the CSV here instead of standard output")
+    route.add_argument("--fill", action="store_true", help="seat the challenges in order, respecting capacities")
+    route.set_defaults(run=route_command)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="routing quality on labelled CSV files (columns text,topic[,language]), "
+        "or by cross-validation on the catalog's examples when no file is given",
+    )
+    evaluate.add_argument("file", nargs="*", help="labelled CSV files, e.g. data/dev/*.csv")
+    evaluate.add_argument("--catalog", help="catalog folder (default: the shipped demo clinic)")
+    evaluate.add_argument("--folds", type=int, default=5)
+    evaluate.set_defaults(run=evaluate_command)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

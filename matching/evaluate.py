@@ -1,0 +1,104 @@
+"""How well does routing work? Metrics on held-out labelled challenges, never on training ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from matching.catalog import Catalog, Example
+from matching.classifier import TopicClassifier
+from matching.router import HIGH_CONFIDENCE, LOW_CONFIDENCE, confidence_level
+
+
+@dataclass(frozen=True)
+class Report:
+    """Routing quality on a labelled set."""
+
+    n: int
+    top1: float
+    top2: float
+    macro_f1: float
+    per_language: dict[str, tuple[float, int]]
+    per_topic: dict[str, tuple[float, int]]
+    per_confidence: dict[str, tuple[float, int]]
+    triage_share: float
+    confusion: dict[str, dict[str, int]]
+
+
+def report(probabilities: np.ndarray, topics: Sequence[str], examples: Sequence[Example]) -> Report:
+    topics = np.asarray(topics)
+    truth = np.array([example.topic for example in examples])
+    order = np.argsort(-probabilities, axis=1)
+    predicted = topics[order[:, 0]]
+    second = topics[order[:, 1]] if probabilities.shape[1] > 1 else predicted
+    correct = predicted == truth
+    scores = probabilities[np.arange(len(examples)), order[:, 0]]
+    levels = np.array([confidence_level(score) for score in scores])
+
+    def grouped(keys: np.ndarray) -> dict[str, tuple[float, int]]:
+        return {
+            str(key): (float(correct[keys == key].mean()), int((keys == key).sum()))
+            for key in sorted(set(keys.tolist()), key=str)
+        }
+
+    languages = np.array([example.language or "?" for example in examples])
+    confusion = {str(t): {str(p): int(((truth == t) & (predicted == p)).sum()) for p in topics} for t in topics}
+    return Report(
+        n=len(examples),
+        top1=float(correct.mean()),
+        top2=float((correct | (second == truth)).mean()),
+        macro_f1=float(f1_score(truth, predicted, average="macro", labels=topics, zero_division=0)),
+        per_language=grouped(languages),
+        per_topic=grouped(truth),
+        per_confidence=grouped(levels),
+        triage_share=float((levels == "low").mean()),
+        confusion=confusion,
+    )
+
+
+def cross_validated_probabilities(
+    catalog: Catalog,
+    make_classifier: Callable[[], TopicClassifier] = TopicClassifier,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[np.ndarray, list[str]]:
+    """Out-of-fold topic probabilities for every labelled example of the catalog.
+
+    Each example is predicted by a classifier fitted without it (names, descriptions and keywords
+    are always in), so the figure says how routing does on challenges it has not seen.
+    """
+    examples = list(catalog.examples)
+    labels = np.array([example.topic for example in examples])
+    topics = sorted(topic.id for topic in catalog.active_topics)
+    probabilities = np.zeros((len(examples), len(topics)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(labels)), labels):
+        fold_catalog = replace(catalog, examples=tuple(examples[i] for i in train))
+        classifier = make_classifier().fit(fold_catalog)
+        fold = classifier.predict_proba([examples[i].text for i in test])
+        columns = [topics.index(t) for t in classifier.topics_]
+        probabilities[np.ix_(test, columns)] = fold
+    return probabilities, topics
+
+
+def format_report(name: str, result: Report) -> str:
+    lines = [
+        f"== {name}: {result.n} challenges",
+        f"top-1 {result.top1:.3f}   top-2 {result.top2:.3f}   macro-F1 {result.macro_f1:.3f}   "
+        f"triage (score < {LOW_CONFIDENCE}) {result.triage_share:.1%}",
+        "per language: " + "  ".join(f"{k} {v:.3f} (n={n})" for k, (v, n) in result.per_language.items()),
+        "per topic:    " + "  ".join(f"{k} {v:.3f} (n={n})" for k, (v, n) in result.per_topic.items()),
+        f"per confidence (high >= {HIGH_CONFIDENCE}, low < {LOW_CONFIDENCE}): "
+        + "  ".join(f"{k} {v:.3f} (n={n})" for k, (v, n) in result.per_confidence.items()),
+    ]
+    topics = list(result.confusion)
+    width = max(len(t) for t in topics) + 1
+    lines.append("confusion (rows: true topic, columns: routed topic)")
+    lines.append(" " * width + " ".join(f"{t[:6]:>6}" for t in topics))
+    for t in topics:
+        lines.append(f"{t:<{width}}" + " ".join(f"{result.confusion[t][p]:>6}" for p in topics))
+    return "\n".join(lines)
