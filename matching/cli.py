@@ -36,7 +36,7 @@ def read_rows(path: str, required: Sequence[str]) -> list[dict[str, str]]:
         raise InputError(f"{path}: line {line}: not UTF-8 text (byte {error.start}); save the file as UTF-8.") from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty; it needs a header row with {', '.join(required)}.")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
     if missing:

@@ -136,15 +136,16 @@ class Router:
         routes = []
         for i, (text, spoken) in enumerate(zip(texts, languages, strict=True)):
             score = float(probabilities[i, order[i, 0]])
-            if not words(prepared[i]):
-                score = 0.0  # nothing to read: never pretend to know
+            alternatives = tuple((str(topics[j]), round(float(probabilities[i, j]), 4)) for j in order[i, 1:4])
+            if not words(prepared[i]):  # nothing to read: never pretend to know
+                score, alternatives = 0.0, ()
             detected = self.detector_.detect(text)
             routes.append(
                 Route(
                     topic=best[i],
                     topic_score=round(score, 4),
                     confidence=confidence_level(score),
-                    alternatives=tuple((str(topics[j]), round(float(probabilities[i, j]), 4)) for j in order[i, 1:4]),
+                    alternatives=alternatives,
                     terms=terms[i] if score > 0 else (),
                     detected_language=detected,
                     spoken=tuple(language_preference(detected, spoken or [])),
