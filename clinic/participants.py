@@ -67,6 +67,7 @@ class Answer:
     language: str | None
     triage_reason: str | None
     round: int
+    topic_languages: tuple[str, ...] = ()  # what the experts at this topic's tables speak
 
     @property
     def seated(self) -> bool:
@@ -133,10 +134,12 @@ def submit_challenge(
     (read,) = router.read([text], [languages])
 
     def store(connection):
+        # Lock first, then look: on PostgreSQL (read committed) a copy of this form sent at the
+        # same moment is only visible after its transaction released the lock.
+        locked = catalog_store.lock_event(connection, event["id"])
         again = challenge_store.challenge_by_submission_key(connection, submission_key)
         if again:
             return again["ticket"]
-        locked = catalog_store.lock_event(connection, event["id"])
         round_number = locked["current_round"]
         route = router.seat(read, Occupancy.of(*challenge_store.occupancy(connection, event["id"], round_number)))
         challenge = challenge_store.insert_challenge(
@@ -245,6 +248,15 @@ def answer_for_ticket(clinic: Clinic, ticket: str) -> Answer:
         language=assignment.get("language"),
         triage_reason=assignment.get("triage_reason"),
         round=event["current_round"],
+        topic_languages=tuple(
+            dict.fromkeys(
+                code
+                for table in catalog.tables
+                if table.topic == topic_id
+                for host in catalog.hosts(table.number)
+                for code in host.languages
+            )
+        ),
     )
 
 

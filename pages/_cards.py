@@ -14,50 +14,46 @@ CONFIDENCE_COLOURS = {"high": "green", "medium": "orange", "low": "red"}
 
 def render_answer(
     answer: Answer,
-    lang: str,
     t: Callable[..., str],
     topic_names: Mapping[str, str],
     native_names: Mapping[str, str],
+    ticket_link: str,
 ) -> None:
-    topic = escape_markdown(topic_names.get(answer.topic, answer.topic_name))
+    """Draw the card. Participant text goes through st.text only; catalog names are escaped."""
+    topic = topic_names.get(answer.topic, answer.topic_name)
     with st.container(border=True, key="answer_card"):
         if answer.status == "withdrawn":
             st.info(t("card.withdrawn"))
         elif answer.status == "done":
             st.success(t("card.done"))
         elif answer.seated:
-            st.markdown(f"## {escape_markdown(t('card.table', table=answer.table))} · {topic}")
-            expert = escape_markdown(answer.expert_name or "")
+            st.markdown(f"## {escape_markdown(t('card.table', table=answer.table))}")
+            st.markdown(f"#### {escape_markdown(topic)}")
+            expert = f"**{escape_markdown(answer.expert_name or '')}**"
             if answer.expert_affiliation:
                 expert += f" ({escape_markdown(answer.expert_affiliation)})"
-            st.markdown(f"**{escape_markdown(t('card.with_expert', expert='')).strip()}** {expert}")
-            language = native_names.get(answer.language or "", answer.language or "")
-            st.markdown(
-                f"**{escape_markdown(t('card.in_language', language='')).strip()}** {escape_markdown(language)}"
-            )
+            st.markdown(f":material/person: {escape_markdown(t('card.with_expert', expert='')).strip()} {expert}")
+            language = escape_markdown(native_names.get(answer.language or "", answer.language or ""))
+            st.markdown(f":material/forum: {escape_markdown(t('card.in_language', language='')).strip()} **{language}**")
         else:
-            st.markdown(f"## {escape_markdown(t('card.triage_title'))}")
-            st.warning(
-                t(
-                    f"card.triage.{answer.triage_reason or 'low_confidence'}",
-                    topic=topic_names.get(answer.topic, ""),
-                )
-            )
+            st.markdown(f"### {escape_markdown(t('card.triage_title'))}")
+            spoken = ", ".join(native_names.get(code, code) for code in answer.topic_languages)
+            reason = t(f"card.triage.{answer.triage_reason or 'low_confidence'}", topic=topic, languages=spoken)
+            st.warning(escape_markdown(reason))
         if answer.status not in ("withdrawn", "done"):
-            level = t(f"confidence.{answer.confidence}")
+            st.divider()
+            level = escape_markdown(t("card.confidence", level=t(f"confidence.{answer.confidence}")))
             colour = CONFIDENCE_COLOURS.get(answer.confidence, "gray")
-            badge = escape_markdown(t("card.confidence", level=level))
-            st.markdown(f"**{escape_markdown(t('card.why'))}** · :{colour}-badge[{badge}]")
-            if answer.terms:
-                st.markdown(escape_markdown(t("card.because_of", terms=", ".join(answer.terms))))
-            else:
-                st.markdown(escape_markdown(t("card.no_terms")))
-            runners = [topic_names.get(topic, topic) for topic in answer.alternatives[:2]]
+            heading = t("card.why") if answer.seated else t("card.closest") + ": " + topic
+            st.markdown(f"**{escape_markdown(heading)}** :{colour}-badge[{level}]")
+            reason = t("card.because_of", terms=", ".join(answer.terms)) if answer.terms else t("card.no_terms")
+            st.markdown(escape_markdown(reason))
+            runners = [topic_names.get(topic_id, topic_id) for topic_id in answer.alternatives[:2]]
             if runners:
-                st.caption(t("card.runner_up", topics=" · ".join(runners)))
+                st.caption(escape_markdown(t("card.runner_up", topics=" · ".join(runners))))
         st.markdown(f"**{escape_markdown(t('card.your_challenge'))}**")
         st.text(answer.text)
     with st.container(border=True, key="ticket_box"):
-        st.markdown(f"**{escape_markdown(t('ticket.title'))}:** `{format_ticket(answer.ticket)}`")
-        st.caption(t("ticket.help"))
-        st.code(f"?event={answer.event_code}&ticket={answer.ticket}", language=None)
+        st.markdown(f":material/confirmation_number: **{escape_markdown(t('ticket.title'))}: `{format_ticket(answer.ticket)}`**")
+        st.caption(escape_markdown(t("ticket.help")))
+        st.code(ticket_link, language=None, wrap_lines=True)

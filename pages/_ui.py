@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -25,3 +26,13 @@ def escape_markdown(text: str) -> str:
 def query_value(name: str, limit: int = 64) -> str:
     value = st.query_params.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
+
+
+def participant_link(**params: str) -> str:
+    """An absolute link to this page with `params` (e.g. the private ticket link)."""
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else ""
+    except Exception:  # outside a browser session (AppTest) there is no URL
+        base = ""
+    return f"{base}?{urlencode(params)}"

@@ -8,7 +8,7 @@ from clinic.errors import Rejected
 from clinic.i18n import translate
 from matching.limits import MAX_CHALLENGE_CHARS, MAX_NAME_CHARS
 from pages._cards import render_answer
-from pages._ui import escape_markdown, open_clinic, query_value
+from pages._ui import escape_markdown, open_clinic, participant_link, query_value
 
 clinic = open_clinic()
 state = st.session_state
@@ -20,7 +20,10 @@ state.lang = lang
 
 
 def t(key: str, **params) -> str:
-    return translate(lang, key, **params)
+    # Formatted here, not by translate(): its first parameter is called `language`, and so is
+    # the parameter of "card.in_language" (passing it through raised a TypeError on every card).
+    text = translate(lang, key)
+    return text.format(**params) if params else text
 
 
 if event is None:
@@ -28,7 +31,7 @@ if event is None:
     st.stop()
 state.event_code = event["code"]
 st.caption(escape_markdown(event["title"]))
-st.title(t("page.title"))
+st.markdown(f"## {escape_markdown(t('page.title'))}")
 
 languages = participants.event_languages(clinic, event_code)
 native = {language.code: language.native_name for language in languages}
@@ -66,7 +69,8 @@ if ticket:
     remember(answer.ticket)
     if "flash" in state:
         st.success(state.pop("flash"))
-    render_answer(answer, lang, t, participants.topic_names(clinic, event_code, lang), native)
+    link = participant_link(event=answer.event_code, ticket=answer.ticket, lang=lang)
+    render_answer(answer, t, participants.topic_names(clinic, event_code, lang), native, link)
     if answer.status in ("withdrawn", "done"):
         if st.button(t("new.submit_another"), type="primary"):
             state.pop("ticket", None)
@@ -109,6 +113,7 @@ st.multiselect(
     list(native),
     key="languages",
     format_func=native.get,
+    help=t("form.languages_help"),
     on_change=lambda: state.update(languages_touched=True),
 )
 st.text_input(t("form.name"), key="participant_name", max_chars=MAX_NAME_CHARS)

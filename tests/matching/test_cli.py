@@ -32,8 +32,7 @@ def test_route_prints_the_contract_columns_for_every_row(tmp_path):
     assert tuple(rows[0]) == ROUTE_COLUMNS
     assert [row["id"] for row in rows] == ["a", "b", "c"]
     assert [row["topic"] for row in rows] == ["grants", "formalities", "regional"]
-    # Nobody at the formalities table speaks French (demo clinic): the shared language is English.
-    assert rows[1]["language"] == "en" and rows[1]["detected_language"] == "fr"
+    assert rows[1]["language"] == "fr" and rows[1]["detected_language"] == "fr"
     assert rows[2]["language"] == "ar" and rows[2]["detected_language"] == "ar"
     for row in rows:
         assert 0 <= float(row["topic_score"]) <= 1
