@@ -70,13 +70,13 @@ class Clinic:
         key = (event["id"], version)
         with self._lock:
             router = self._routers.get(key)
+            previous = next((r for (event_id, _), r in self._routers.items() if event_id == event["id"]), None)
         if router is None:
             with self.engine.connect() as connection:
                 catalog = catalog_store.load_catalog(connection, event["id"])
-            router = Router().fit(catalog)
+            router = previous.refit(catalog) if previous else Router().fit(catalog)
             with self._lock:
-                stale = [k for k in self._routers if k[0] == event["id"]]
-                for k in stale:
-                    del self._routers[k]
+                for stale in [k for k in self._routers if k[0] == event["id"]]:
+                    del self._routers[stale]
                 self._routers[key] = router
         return router

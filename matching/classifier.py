@@ -95,10 +95,9 @@ class TopicClassifier:
         self.char_vectorizer_ = TfidfVectorizer(
             analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, lowercase=False, min_df=2
         )
-        features = sp.hstack(
-            [self.word_vectorizer_.fit_transform(prepared), self.char_vectorizer_.fit_transform(prepared)]
-        ).tocsr()
-        features = l2_normalize(features)
+        word_features = self.word_vectorizer_.fit_transform(prepared)
+        features = l2_normalize(sp.hstack([word_features, self.char_vectorizer_.fit_transform(prepared)]).tocsr())
+        weights = np.asarray(weights)
         self.topics_ = np.array(sorted(set(labels)))
         label_index = np.searchsorted(self.topics_, labels)
         if len(self.topics_) > 1:
@@ -107,30 +106,21 @@ class TopicClassifier:
             self.model_ = SGDClassifier(
                 loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None, random_state=0
             )
-            self.model_.fit(features, label_index, sample_weight=np.asarray(weights))
+            self.model_.fit(features, label_index, sample_weight=weights)
         else:
             self.model_ = None
-        profiles = sp.vstack(
-            [
-                sp.csr_matrix(
-                    features[label_index == k].multiply(np.asarray(weights)[label_index == k][:, None]).sum(axis=0)
-                )
-                for k in range(len(self.topics_))
-            ]
-        )
-        self.profiles_ = l2_normalize(sp.csr_matrix(profiles))
+        membership = sp.csr_matrix((weights, (label_index, np.arange(len(labels)))))  # topics x docs
+        self.profiles_ = l2_normalize(membership @ features)
         # Words found in the texts of half the topics or more carry no topic signal ("the", "de",
         # "partner"): they are never shown as a reason, even when their n-grams score.
-        word_features = self.word_vectorizer_.transform(prepared)
-        membership = sp.csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), label_index)))
-        spread = ((word_features > 0).astype(float).T @ membership > 0).sum(axis=1).A.ravel()
-        names = self.word_vectorizer_.get_feature_names_out()
+        spread = np.asarray(((membership @ word_features) > 0).sum(axis=0)).ravel()
+        word_names = self.word_vectorizer_.get_feature_names_out()
         self.stop_words_ = frozenset(
-            str(n) for n, s in zip(names, spread, strict=True) if " " not in n and s >= len(self.topics_) / 2
+            str(name)
+            for name, n in zip(word_names, spread, strict=True)
+            if " " not in name and n >= len(self.topics_) / 2
         )
-        self.feature_names_ = np.concatenate(
-            [self.word_vectorizer_.get_feature_names_out(), self.char_vectorizer_.get_feature_names_out()]
-        )
+        self.feature_names_ = np.concatenate([word_names, self.char_vectorizer_.get_feature_names_out()])
         return self
 
     # -- predicting -------------------------------------------------------------------------

@@ -94,17 +94,26 @@ class Router:
         self.classifier = classifier
         self.explain = explain
 
-    def fit(self, catalog: Catalog) -> Router:
+    def fit(self, catalog: Catalog, _fitted_classifier: TopicClassifier | None = None) -> Router:
         problems = catalog.problems()
         if problems:
             raise ValueError("; ".join(problems))
         self.catalog_ = catalog
-        self.classifier_ = (self.classifier or TopicClassifier()).fit(catalog)
+        self.classifier_ = _fitted_classifier or (self.classifier or TopicClassifier()).fit(catalog)
         self.detector_ = LanguageDetector(catalog.language_codes).load()
         self.tables_by_topic_ = {
             topic.id: tuple(t for t in catalog.tables if t.topic == topic.id) for topic in catalog.topics
         }
         return self
+
+    def refit(self, catalog: Catalog) -> Router:
+        """A new router for an edited catalog, re-learning topics only if what they learn from changed.
+
+        Marking an expert absent or changing a table's capacity is the common live edit: it needs
+        new seating, not a new topic model, so it takes milliseconds instead of a second.
+        """
+        same_topics = catalog.topics == self.catalog_.topics and catalog.examples == self.catalog_.examples
+        return Router(self.classifier, self.explain).fit(catalog, self.classifier_ if same_topics else None)
 
     def route(
         self,

@@ -138,3 +138,21 @@ def test_classifier_keeps_parameters_and_sets_learned_attributes(demo_catalog):
     assert classifier.alpha == 1e-5 and not hasattr(classifier, "topics_")
     classifier.fit(demo_catalog)
     assert list(classifier.topics_) == sorted(t.id for t in demo_catalog.topics)
+
+
+def test_refit_after_a_seating_edit_keeps_the_topic_model(router, demo_catalog):
+    absent = tuple(replace(e, present=False) if e.id == "nichole-saad" else e for e in demo_catalog.experts)
+    edited = router.refit(replace(demo_catalog, experts=absent))
+    assert edited.classifier_ is router.classifier_
+    assert all(route.expert != "nichole-saad" for route in edited.route(["We need a grant"] * 6, [["en"]] * 6))
+
+
+def test_refit_after_a_keyword_edit_learns_again(router, demo_catalog):
+    topics = tuple(
+        replace(t, keywords={**t.keywords, "en": t.keywords["en"] + ("zorblax",)}) if t.id == "data" else t
+        for t in demo_catalog.topics
+    )
+    edited = router.refit(replace(demo_catalog, topics=topics))
+    assert edited.classifier_ is not router.classifier_
+    (route,) = edited.route(["zorblax zorblax"])
+    assert route.topic == "data"
