@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clinic.errors import Rejected
+from clinic.seating import assignment_values, live_occupancy
 from clinic.setup import Clinic
-from matching import Route
 from matching.limits import MAX_CHALLENGE_CHARS, MAX_NAME_CHARS
-from matching.router import Occupancy
 from matching.text import clean_text, normalize, words
 from store import catalog as catalog_store
 from store import challenges as challenge_store
@@ -24,6 +23,9 @@ from store.engine import in_transaction
 # codes, so a ticket cannot be guessed, yet it can be read aloud or typed from a phone.
 TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TICKET_LENGTH = 8
+
+# A challenge in these states can no longer be edited by its author.
+CLOSED_STATUSES = (challenge_store.STATUS_WITHDRAWN, challenge_store.STATUS_DONE)
 
 
 def new_ticket() -> str:
@@ -141,7 +143,7 @@ def submit_challenge(
         if again:
             return again["ticket"]
         round_number = locked["current_round"]
-        route = router.seat(read, Occupancy.of(*challenge_store.occupancy(connection, event["id"], round_number)))
+        route = router.seat(read, live_occupancy(connection, event["id"], round_number))
         challenge = challenge_store.insert_challenge(
             connection,
             event["id"],
@@ -153,7 +155,7 @@ def submit_challenge(
             detected_language=route.detected_language,
             status=challenge_store.STATUS_ASSIGNED if route.seated else challenge_store.STATUS_WAITING,
         )
-        challenge_store.save_assignment(connection, challenge, round_number, **_assignment_values(route))
+        challenge_store.save_assignment(connection, challenge, round_number, **assignment_values(route))
         return challenge["ticket"]
 
     ticket = in_transaction(clinic.engine, store)
@@ -163,7 +165,7 @@ def submit_challenge(
 def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[str], name: str | None = None) -> Answer:
     """Change the text or languages of one's challenge; it is routed again (unless a facilitator locked it)."""
     challenge = _challenge(clinic, ticket)
-    if challenge["status"] in (challenge_store.STATUS_WITHDRAWN, challenge_store.STATUS_DONE):
+    if challenge["status"] in CLOSED_STATUSES:
         raise Rejected("not_editable", "This challenge is closed and can no longer be edited.")
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, challenge["event_id"])
@@ -176,6 +178,8 @@ def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[s
         locked_event = catalog_store.lock_event(connection, event["id"])
         round_number = locked_event["current_round"]
         current = challenge_store.challenge_by_ticket(connection, challenge["ticket"])
+        if current["status"] in CLOSED_STATUSES:  # withdrawn (or done) since it was read above
+            raise Rejected("not_editable", "This challenge is closed and can no longer be edited.")
         assignment = challenge_store.current_assignment(connection, current["id"], round_number)
         updates = {
             "text": text,
@@ -188,10 +192,10 @@ def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[s
             return
         if assignment:  # free the old seat before choosing again
             challenge_store.save_assignment(connection, current, round_number, table_number=None, expert_id=None)
-        route = router.seat(read, Occupancy.of(*challenge_store.occupancy(connection, event["id"], round_number)))
+        route = router.seat(read, live_occupancy(connection, event["id"], round_number))
         status = challenge_store.STATUS_ASSIGNED if route.seated else challenge_store.STATUS_WAITING
         current = challenge_store.update_challenge(connection, current, **updates, status=status)
-        challenge_store.save_assignment(connection, current, round_number, **_assignment_values(route))
+        challenge_store.save_assignment(connection, current, round_number, **assignment_values(route))
 
     in_transaction(clinic.engine, store)
     return answer_for_ticket(clinic, challenge["ticket"])
@@ -202,6 +206,8 @@ def withdraw_challenge(clinic: Clinic, ticket: str) -> Answer:
     challenge = _challenge(clinic, ticket)
 
     def store(connection):
+        # Freeing a seat is a seat decision too: wait for an edit of this challenge to finish.
+        catalog_store.lock_event(connection, challenge["event_id"])
         current = challenge_store.challenge_by_ticket(connection, challenge["ticket"])
         if current["status"] != challenge_store.STATUS_WITHDRAWN:
             challenge_store.update_challenge(connection, current, status=challenge_store.STATUS_WITHDRAWN)
@@ -258,22 +264,6 @@ def answer_for_ticket(clinic: Clinic, ticket: str) -> Answer:
             )
         ),
     )
-
-
-def _assignment_values(route: Route) -> dict:
-    return {
-        "table_number": route.table,
-        "expert_id": route.expert,
-        "language": route.language,
-        "topic_id": route.topic,
-        "topic_score": route.topic_score,
-        "confidence": route.confidence,
-        "alternatives": [list(a) for a in route.alternatives],
-        "terms": list(route.terms),
-        "triage_reason": route.triage_reason,
-        "candidates": list(route.candidates),
-        "method": "auto",
-    }
 
 
 def event_languages(clinic: Clinic, event_code: str):

@@ -7,7 +7,7 @@ pure and the store stays the only memory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -58,10 +58,16 @@ class Occupancy:
 
     tables: dict[int, int] = field(default_factory=dict)
     experts: dict[str, int] = field(default_factory=dict)
+    closed: frozenset[int] = frozenset()  # tables a facilitator locked: nobody is seated there automatically
 
     @classmethod
-    def of(cls, tables: Mapping[int, int] | None = None, experts: Mapping[str, int] | None = None) -> Occupancy:
-        return cls(dict(tables or {}), dict(experts or {}))
+    def of(
+        cls,
+        tables: Mapping[int, int] | None = None,
+        experts: Mapping[str, int] | None = None,
+        closed: Collection[int] = (),
+    ) -> Occupancy:
+        return cls(dict(tables or {}), dict(experts or {}), frozenset(closed))
 
     def take(self, table: int, expert: str) -> None:
         self.tables[table] = self.tables.get(table, 0) + 1
@@ -162,29 +168,73 @@ class Router:
             )
         return routes
 
-    def seat(self, route: Route, occupancy: Occupancy) -> Route:
-        """Give a read route a table, an expert and a language (taking the seat), or triage it."""
+    def seat(self, route: Route, occupancy: Occupancy, exclude: Collection[int] = ()) -> Route:
+        """Give a read route a table, an expert and a language (taking the seat), or triage it.
+
+        `exclude`: tables this participant must not get (e.g. where they already sat this event).
+        """
         route = replace(route, language=None, expert=None, table=None, triage_reason=None, candidates=())
         candidates = tuple(
             table.number
             for topic in (route.topic, *(alternative for alternative, _ in route.alternatives))
             for table in self.tables_by_topic_.get(topic, ())
+            if table.number not in exclude
         )
         if route.confidence == "low":
             return _triage(route, TRIAGE_LOW_CONFIDENCE, candidates)
-        tables = self.tables_by_topic_.get(route.topic, ())
-        if not tables:
-            return _triage(route, TRIAGE_NO_TABLE, candidates)
         preference = list(route.spoken) or [self.catalog_.languages[0].code]
-        choice = best_seat(tables, self.catalog_, preference, occupancy)
-        if choice is None:
-            reachable = any(
-                _shared_language(expert, preference) for table in tables for expert in self.catalog_.hosts(table.number)
+        # A participant who already sat at their topic's table(s) gets the runner-up topics next.
+        topics = [route.topic, *(topic for topic, _ in route.alternatives)] if exclude else [route.topic]
+        reason = TRIAGE_NO_TABLE
+        for topic in topics:
+            tables = [t for t in self.tables_by_topic_.get(topic, ()) if t.number not in exclude]
+            if not tables:
+                continue
+            choice = best_seat(tables, self.catalog_, preference, occupancy)
+            if choice is not None:
+                table, expert, language = choice
+                occupancy.take(table.number, expert.id)
+                return replace(route, table=table.number, expert=expert.id, language=language)
+            if reason == TRIAGE_NO_TABLE:
+                reachable = any(
+                    _shared_language(expert, preference) for t in tables for expert in self.catalog_.hosts(t.number)
+                )
+                reason = TRIAGE_TABLES_FULL if reachable else TRIAGE_NO_SHARED_LANGUAGE
+        return _triage(route, reason, candidates)
+
+    def seat_at(self, route: Route, table_number: int, occupancy: Occupancy, force: bool = False) -> Route | str:
+        """Seat at the table a facilitator chose, or say in words why not (unless `force`).
+
+        Checks what a person would: the table exists, has a free seat, and one of its experts
+        speaks one of the participant's languages. `force` seats anyway (an override with a reason).
+        """
+        table = next((t for t in self.catalog_.tables if t.number == table_number), None)
+        if table is None:
+            return f"Table {table_number} does not exist."
+        hosts = self.catalog_.hosts(table_number)
+        preference = list(route.spoken) or [self.catalog_.languages[0].code]
+        speaking = [(expert, _shared_language(expert, preference)) for expert in hosts]
+        speaking = [(expert, language) for expert, language in speaking if language]
+        used = occupancy.tables.get(table_number, 0)
+        if not force:
+            if used >= table.capacity:
+                return f"Table {table_number} is full ({used}/{table.capacity} seats)."
+            if not speaking:
+                spoken = ", ".join(route.spoken) or "no language"
+                return f"Nobody at table {table_number} speaks {spoken}."
+        if speaking:
+            expert, language = min(
+                speaking,
+                key=lambda pair: (preference.index(pair[1]), occupancy.experts.get(pair[0].id, 0) / pair[0].capacity),
             )
-            return _triage(route, TRIAGE_TABLES_FULL if reachable else TRIAGE_NO_SHARED_LANGUAGE, candidates)
-        table, expert, language = choice
-        occupancy.take(table.number, expert.id)
-        return replace(route, table=table.number, expert=expert.id, language=language)
+        elif hosts:
+            expert, language = hosts[0], None
+        else:
+            return f"Table {table_number} has no expert present."
+        occupancy.take(table_number, expert.id)
+        return replace(
+            route, table=table_number, expert=expert.id, language=language, triage_reason=None, candidates=()
+        )
 
 
 def _shared_language(expert: Expert, preference: Sequence[str]) -> str | None:
@@ -202,7 +252,7 @@ def best_seat(
     options = []
     for table in tables:
         used = occupancy.tables.get(table.number, 0)
-        if used >= table.capacity:
+        if used >= table.capacity or table.number in occupancy.closed:
             continue
         for expert in catalog.hosts(table.number):
             load = occupancy.experts.get(expert.id, 0)

@@ -34,7 +34,9 @@ def render_answer(
                 expert += f" ({escape_markdown(answer.expert_affiliation)})"
             st.markdown(f":material/person: {escape_markdown(t('card.with_expert', expert='')).strip()} {expert}")
             language = escape_markdown(native_names.get(answer.language or "", answer.language or ""))
-            st.markdown(f":material/forum: {escape_markdown(t('card.in_language', language='')).strip()} **{language}**")
+            st.markdown(
+                f":material/forum: {escape_markdown(t('card.in_language', language='')).strip()} **{language}**"
+            )
         else:
             st.markdown(f"### {escape_markdown(t('card.triage_title'))}")
             spoken = ", ".join(native_names.get(code, code) for code in answer.topic_languages)
@@ -54,6 +56,8 @@ def render_answer(
         st.markdown(f"**{escape_markdown(t('card.your_challenge'))}**")
         st.text(answer.text)
     with st.container(border=True, key="ticket_box"):
-        st.markdown(f":material/confirmation_number: **{escape_markdown(t('ticket.title'))}: `{format_ticket(answer.ticket)}`**")
+        st.markdown(
+            f":material/confirmation_number: **{escape_markdown(t('ticket.title'))}: `{format_ticket(answer.ticket)}`**"
+        )
         st.caption(escape_markdown(t("ticket.help")))
         st.code(ticket_link, language=None, wrap_lines=True)

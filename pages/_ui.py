@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from clinic import access
 from clinic.setup import Clinic
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -14,8 +15,27 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 @st.cache_resource(show_spinner=False)
 def open_clinic() -> Clinic:
-    """One engine and one router cache per server process, shared by every browser session."""
-    return Clinic.open()
+    """One engine and one router cache per server process, shared by every browser session.
+
+    Opening also makes sure the staff passcodes exist and prints them (once per process).
+    """
+    clinic = Clinic.open()
+    access.ensure_passcodes(clinic.engine, configured_passcodes())
+    return clinic
+
+
+def configured_passcodes() -> dict[str, str]:
+    """Passcodes chosen in .streamlit/secrets.toml (`facilitator_passcode`, `organizer_passcode`), if any."""
+    chosen = {}
+    for role in access.ROLES:
+        key = access.secrets_key(role)
+        try:
+            value = st.secrets.get(key)
+        except Exception:  # no secrets file, or one that does not parse: nothing chosen there
+            return {}
+        if value:
+            chosen[key] = str(value)
+    return chosen
 
 
 def escape_markdown(text: str) -> str:
@@ -36,3 +56,27 @@ def participant_link(**params: str) -> str:
     except Exception:  # outside a browser session (AppTest) there is no URL
         base = ""
     return f"{base}?{urlencode(params)}"
+
+
+def current_event() -> dict:
+    """The event a staff screen works on: ?event=CODE, else the one chosen before, else the newest."""
+    clinic = open_clinic()
+    code = query_value("event") or st.session_state.get("event_code", "")
+    event = clinic.event(code) if code else None
+    if event is None:
+        event = clinic.default_event()
+    if event is None:
+        st.error("There is no clinic in this database yet.")
+        st.stop()
+    st.session_state.event_code = event["code"]
+    return event
+
+
+def join_link(event_code: str) -> str:
+    """The link participants open (and the projector's QR code encodes)."""
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
+    except Exception:  # outside a browser session (AppTest) there is no URL
+        base = "/"
+    return f"{base}?{urlencode({'event': event_code})}"

@@ -201,3 +201,26 @@ def load_catalog(connection: Connection, event_id: int) -> Catalog:
             for r in rows(examples, examples.c.id)
         ),
     )
+
+
+def set_table_locked(connection: Connection, event_id: int, number: int, locked: bool) -> None:
+    connection.execute(
+        update(clinic_tables)
+        .where(clinic_tables.c.event_id == event_id, clinic_tables.c.number == number)
+        .values(locked=locked)
+    )
+    touch_event(connection, event_id)
+
+
+def locked_tables(connection: Connection, event_id: int) -> set[int]:
+    rows = connection.execute(
+        select(clinic_tables.c.number).where(clinic_tables.c.event_id == event_id, clinic_tables.c.locked.is_(True))
+    )
+    return {int(row[0]) for row in rows}
+
+
+def start_round(connection: Connection, event_id: int, round_number: int) -> None:
+    connection.execute(
+        update(events).where(events.c.id == event_id).values(current_round=round_number, round_started_at=now())
+    )
+    touch_event(connection, event_id)

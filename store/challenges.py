@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from store.catalog import now, touch_event
-from store.schema import assignments, audit_log, challenges
+from store.schema import assignments, audit_log, challenges, notes
 
 # A challenge's life: waiting for a seat (or in triage), assigned, at the table, done, withdrawn.
 STATUS_WAITING = "waiting"
@@ -146,4 +146,31 @@ def record_audit(
 
 def audit_entries(connection: Connection, event_id: int) -> list[dict]:
     rows = connection.execute(select(audit_log).where(audit_log.c.event_id == event_id).order_by(audit_log.c.id))
+    return [dict(row) for row in rows.mappings()]
+
+
+def challenge_by_id(connection: Connection, challenge_id: int) -> dict | None:
+    row = connection.execute(select(challenges).where(challenges.c.id == challenge_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def tables_sat_at(connection: Connection, challenge_id: int, before_round: int) -> set[int]:
+    """Tables this challenge was seated at in earlier rounds (so a new round seats it elsewhere)."""
+    rows = connection.execute(
+        select(assignments.c.table_number).where(
+            assignments.c.challenge_id == challenge_id,
+            assignments.c.round < before_round,
+            assignments.c.table_number.is_not(None),
+        )
+    )
+    return {int(row[0]) for row in rows}
+
+
+def add_note(connection: Connection, event_id: int, **values: Any) -> None:
+    connection.execute(insert(notes).values(event_id=event_id, created_at=now(), **values))
+    touch_event(connection, event_id)
+
+
+def notes_of_event(connection: Connection, event_id: int) -> list[dict]:
+    rows = connection.execute(select(notes).where(notes.c.event_id == event_id).order_by(notes.c.id))
     return [dict(row) for row in rows.mappings()]

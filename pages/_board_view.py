@@ -1,0 +1,189 @@
+"""The facilitators' board, drawn from a `Board` snapshot: a plain function, so AppTest can call it.
+
+Participant text is shown with st.text only; catalog names pass through escape_markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from clinic import facilitation
+from clinic.access import ROLE_FACILITATOR
+from clinic.errors import Rejected
+from clinic.facilitation import Board, Seat, TableCard
+from pages._ui import escape_markdown, open_clinic
+
+CONFIDENCE_COLOURS = {"high": "green", "medium": "orange", "low": "red"}
+TRIAGE_WORDS = {
+    "low_confidence": "unsure which topic",
+    "no_shared_language": "no shared language",
+    "tables_full": "table full",
+    "no_table": "no table left for this topic",
+}
+TABLES_PER_ROW = 3
+
+
+def format_clock(seconds: int | None) -> str:
+    if seconds is None:
+        return "–:–"
+    sign = "−" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _run(action: Callable[[], None], done: str) -> None:
+    """Run a facilitator action; show its refusal in words; refresh the board either way."""
+    try:
+        action()
+    except Rejected as error:
+        st.session_state.board_message = ("error", error.message)
+    else:
+        st.session_state.board_message = ("success", done)
+    st.session_state.pop("board_cache", None)
+    st.rerun()
+
+
+def render_counters(board: Board) -> None:
+    columns = st.columns(5)
+    columns[0].metric("Seated", board.seated)
+    columns[1].metric("In triage", board.waiting)
+    columns[2].metric("Done", board.done)
+    columns[3].metric("Withdrawn", board.withdrawn)
+    columns[4].metric(f"Round {board.round}", format_clock(board.seconds_left))
+    if board.per_language:
+        st.caption(
+            "By language: " + " · ".join(f"{code} {n}" for code, n in sorted(board.per_language.items()))
+            + "  |  By topic: " + " · ".join(f"{topic} {n}" for topic, n in sorted(board.per_topic.items()))
+        )  # fmt: skip
+
+
+def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) -> None:
+    clinic = open_clinic()
+    key = f"{seat.challenge_id}_{seat.version}"
+    with st.popover("Actions", key=f"pop_{key}"):
+        others = [t.number for t in board.tables]
+        target = st.selectbox("Move to table", others, key=f"move_{key}", format_func=lambda n: f"Table {n}")
+        reason = st.text_input("Override reason (only if full or no shared language)", key=f"why_{key}")
+        if st.button("Move", key=f"do_move_{key}", type="primary"):
+            _run(
+                lambda: facilitation.seat_at_table(
+                    clinic, event_code, seat.challenge_id, seat.version, target, role, reason
+                ),
+                f"Moved to table {target}.",
+            )
+        lock_label = "Unlock" if seat.locked else "Lock here"
+        if st.button(lock_label, key=f"lock_{key}"):
+            _run(
+                lambda: facilitation.set_locked(
+                    clinic, event_code, seat.challenge_id, seat.version, not seat.locked, role
+                ),
+                "Unlocked." if seat.locked else "Locked.",
+            )
+        if st.button("Mark done", key=f"done_{key}"):
+            _run(
+                lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "done", role),
+                "Marked done.",
+            )
+        if st.button("Withdraw", key=f"withdraw_{key}"):
+            _run(
+                lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "withdrawn", role),
+                "Withdrawn.",
+            )
+        note = st.text_area("Suggestion gathered", key=f"note_{key}", height=80)
+        if st.button("Save suggestion", key=f"save_note_{key}"):
+            _run(
+                lambda: facilitation.add_note(
+                    clinic, event_code, note, role, "suggestion", seat.challenge_id, seat.table
+                ),
+                "Suggestion saved.",
+            )
+
+
+def render_seat(board: Board, seat: Seat, event_code: str, role: str) -> None:
+    with st.container(border=True, key=f"seat_{seat.challenge_id}"):
+        st.text(seat.first_line)
+        who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
+        colour = CONFIDENCE_COLOURS.get(seat.confidence, "gray")
+        badges = f":blue-badge[{escape_markdown(seat.language or '/'.join(seat.languages))}] "
+        badges += f":{colour}-badge[{seat.confidence} {seat.topic_score:.0%}]"
+        if seat.locked:
+            badges += " :violet-badge[:material/lock: locked]"
+        notes = sum(1 for note in board.notes if note["challenge_id"] == seat.challenge_id)
+        if notes:
+            badges += f" :gray-badge[{notes} note{'s' if notes > 1 else ''}]"
+        st.markdown(f"{escape_markdown(who)} {badges}")
+        render_seat_actions(board, seat, event_code, role)
+
+
+def render_table(board: Board, table: TableCard, event_code: str, role: str) -> None:
+    clinic = open_clinic()
+    with st.container(border=True, key=f"table_{table.number}"):
+        title = f"**Table {table.number}** · {escape_markdown(table.topic_name)}"
+        if table.locked:
+            title += " :violet-badge[:material/lock: locked]"
+        st.markdown(title)
+        experts = ", ".join(name for name, _ in table.experts) or "no expert present"
+        st.caption(f"{escape_markdown(experts)} · {' '.join(table.languages)}")
+        fill = f"{table.used}/{table.capacity} seats" + (" · FULL" if table.full else "")
+        st.progress(min(table.used / table.capacity, 1.0), text=fill)
+        for seat in table.seats:
+            render_seat(board, seat, event_code, role)
+        label = "Unlock table" if table.locked else "Lock table"
+        if st.button(label, key=f"lock_table_{table.number}", type="tertiary"):
+            _run(
+                lambda: facilitation.lock_table(clinic, event_code, table.number, not table.locked, role),
+                f"Table {table.number} {'unlocked' if table.locked else 'locked'}.",
+            )
+
+
+def render_triage(board: Board, event_code: str, role: str) -> None:
+    clinic = open_clinic()
+    st.markdown(f"#### Triage queue ({board.waiting})")
+    if not board.triage:
+        st.caption("Nobody is waiting for a facilitator.")
+        return
+    topic_of = {table.number: table.topic_name for table in board.tables}
+    for seat in board.triage:
+        with st.container(border=True, key=f"triage_{seat.challenge_id}"):
+            st.text(seat.text if len(seat.text) <= 300 else seat.text[:299] + "…")
+            who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
+            why = TRIAGE_WORDS.get(seat.triage_reason or "", seat.triage_reason or "")
+            st.caption(f"{escape_markdown(who)} · speaks {' '.join(seat.languages)} · {why}")
+            for number in seat.candidates[:3]:
+                label = f"Seat at table {number} · {topic_of.get(number, '')}"
+                if st.button(label, key=f"seat_{seat.challenge_id}_{number}_{seat.version}", use_container_width=True):
+                    _run(
+                        lambda number=number, seat=seat: facilitation.seat_at_table(
+                            clinic, event_code, seat.challenge_id, seat.version, number, role
+                        ),
+                        f"Seated at table {number}.",
+                    )
+            render_seat_actions(board, seat, event_code, role)
+
+
+def render_notes(board: Board) -> None:
+    if not board.notes:
+        return
+    with st.expander(f"Gathered suggestions ({len(board.notes)})"):
+        for note in board.notes:
+            st.text(f"Table {note['table_number'] or '–'} · {note['kind']}: {note['text']}")
+
+
+def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) -> None:
+    """The whole board: counters, triage queue, table grid, notes."""
+    message = st.session_state.pop("board_message", None)
+    if message:
+        (st.error if message[0] == "error" else st.success)(message[1])
+    render_counters(board)
+    tables, triage = st.columns([3, 1])
+    with tables:
+        for start in range(0, len(board.tables), TABLES_PER_ROW):
+            columns = st.columns(TABLES_PER_ROW)
+            for column, table in zip(columns, board.tables[start : start + TABLES_PER_ROW], strict=False):
+                with column:
+                    render_table(board, table, event_code, role)
+        render_notes(board)
+    with triage:
+        render_triage(board, event_code, role)

@@ -1,0 +1,60 @@
+"""Facilitators' live board: every table, the triage queue, one-click actions; refreshes itself."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from clinic import facilitation
+from clinic.access import ROLE_FACILITATOR
+from pages._auth import logout_button, require_role
+from pages._board_view import format_clock, render_board
+from pages._ui import current_event, escape_markdown, open_clinic
+
+# A live view polls the store's change counter this often; the board is re-read only when it moved.
+REFRESH_SECONDS = 2
+
+st.set_page_config(
+    layout="wide", initial_sidebar_state="collapsed"
+)  # staff screens use the whole laptop or projector width
+
+role = require_role(ROLE_FACILITATOR)
+clinic = open_clinic()
+event = current_event()
+code = event["code"]
+
+header, actions = st.columns([3, 2], vertical_alignment="bottom")
+header.markdown(f"### Live board · {escape_markdown(event['title'])}")
+with actions:
+    start, projector, sign_out = st.columns(3)
+    if event["round_started_at"] is None:
+        if start.button(f"Start round {event['current_round']}", type="primary", key="start_clock"):
+            facilitation.start_clock(clinic, code, role)
+            st.session_state.pop("board_cache", None)
+    elif start.button("Start next round", type="primary", key="start_round"):
+        result = facilitation.start_next_round(clinic, code, role)
+        st.session_state.board_message = (
+            "success",
+            f"Round {result['round']} started: {result.get('kept', 0)} kept, "
+            f"{result.get('seated', 0)} seated again, {result.get('triage', 0)} to triage.",
+        )
+        st.session_state.pop("board_cache", None)
+    projector.page_link("pages/display.py", label="Projector view", icon=":material/tv:")
+    with sign_out:
+        logout_button()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live_board() -> None:
+    marker = facilitation.change_marker(clinic, event["id"])
+    cached = st.session_state.get("board_cache")
+    if cached is None or cached.marker != marker:
+        cached = st.session_state.board_cache = facilitation.board_snapshot(clinic, code)
+    # The clock moves even when nothing else does.
+    board = replace(cached, seconds_left=facilitation.seconds_left(cached.event))
+    st.caption(
+        f"Round {board.round} · {format_clock(board.seconds_left)} left · updates itself every {REFRESH_SECONDS} s"
+    )
+    render_board(board, code, role)
+
+
+live_board()
