@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import yaml
@@ -18,6 +20,26 @@ DEMO_FOLDER = Path(__file__).resolve().parent.parent / "data" / "demo"
 def demo_event_settings(folder: Path = DEMO_FOLDER) -> dict:
     spec = yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))
     return dict(spec["event"])
+
+
+# Fitted topic models by what they learn from (topics, keywords, examples), shared by every
+# Clinic of the process: events that reuse a catalog, and a restart of the page cache, fit once.
+_FITTED: OrderedDict[str, Router] = OrderedDict()
+_FITTED_LOCK = threading.Lock()
+_FITTED_KEEP = 4
+
+
+def _fitted_router(catalog) -> Router:
+    fingerprint = hashlib.sha256(repr((catalog.topics, catalog.examples)).encode()).hexdigest()
+    with _FITTED_LOCK:
+        known = _FITTED.get(fingerprint)
+    router = known.refit(catalog) if known else Router().fit(catalog)
+    with _FITTED_LOCK:
+        _FITTED[fingerprint] = router
+        _FITTED.move_to_end(fingerprint)
+        while len(_FITTED) > _FITTED_KEEP:
+            _FITTED.popitem(last=False)
+    return router
 
 
 class Clinic:
@@ -74,7 +96,7 @@ class Clinic:
         if router is None:
             with self.engine.connect() as connection:
                 catalog = catalog_store.load_catalog(connection, event["id"])
-            router = previous.refit(catalog) if previous else Router().fit(catalog)
+            router = previous.refit(catalog) if previous else _fitted_router(catalog)
             with self._lock:
                 for stale in [k for k in self._routers if k[0] == event["id"]]:
                     del self._routers[stale]

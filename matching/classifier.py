@@ -41,7 +41,7 @@ class TopicClassifier:
         keyword_weight: float = 1.0,
         profile_weight: float = 0.3,
         profile_temperature: float = 0.05,
-        char_ngrams: tuple[int, int] = (3, 5),
+        char_ngrams: tuple[int, int] = (4, 4),
         word_ngrams: tuple[int, int] = (1, 2),
     ):
         self.alpha = alpha

@@ -30,6 +30,7 @@ with actions:
         if start.button(f"Start round {event['current_round']}", type="primary", key="start_clock"):
             facilitation.start_clock(clinic, code, role)
             st.session_state.pop("board_cache", None)
+            st.rerun()
     elif start.button("Start next round", type="primary", key="start_round"):
         result = facilitation.start_next_round(clinic, code, role)
         st.session_state.board_message = (
@@ -38,6 +39,7 @@ with actions:
             f"{result.get('seated', 0)} seated again, {result.get('triage', 0)} to triage.",
         )
         st.session_state.pop("board_cache", None)
+        st.rerun()
     projector.page_link("pages/display.py", label="Projector view", icon=":material/tv:")
     with sign_out:
         logout_button()
