@@ -98,7 +98,7 @@ def route_command(args: argparse.Namespace) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from matching.classifier import TopicClassifier
-    from matching.evaluate import cross_validated_probabilities, format_report, report
+    from matching.evaluate import BASELINES, cross_validated_probabilities, format_comparison, format_report, report
 
     catalog = _catalog(args.catalog)
     if args.file:
@@ -108,13 +108,16 @@ def evaluate_command(args: argparse.Namespace) -> int:
         if unknown:
             raise InputError(f"topics not in the catalog: {', '.join(unknown)}")
         examples = [Example(row["text"], row["topic"], row.get("language") or None, row.get("id", "")) for row in rows]
-        classifier = TopicClassifier().fit(catalog)
-        print(
-            format_report(
-                "router on " + ", ".join(args.file),
-                report(classifier.predict_proba([e.text for e in examples]), classifier.topics_, examples),
-            )
-        )
+        texts = [example.text for example in examples]
+        contenders = {"Peer Clinic router": TopicClassifier, **BASELINES}
+        summary = []
+        for name, make in contenders.items():
+            model = make().fit(catalog)
+            result = report(model.predict_proba(texts), model.topics_, examples)
+            summary.append((name, result))
+            if name == "Peer Clinic router" or args.verbose:
+                print(format_report(f"{name} on {', '.join(args.file)}", result), end="\n\n")
+        print(format_comparison(summary))
     else:
         probabilities, topics = cross_validated_probabilities(catalog, folds=args.folds)
         print(
@@ -143,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument("file", nargs="*", help="labelled CSV files, e.g. data/dev/*.csv")
     evaluate.add_argument("--catalog", help="catalog folder (default: the shipped demo clinic)")
     evaluate.add_argument("--folds", type=int, default=5)
+    evaluate.add_argument("--verbose", action="store_true", help="full reports for the baselines too")
     evaluate.set_defaults(run=evaluate_command)
     args = parser.parse_args(argv)
     try:

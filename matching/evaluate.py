@@ -102,3 +102,69 @@ def format_report(name: str, result: Report) -> str:
     for t in topics:
         lines.append(f"{t:<{width}}" + " ".join(f"{result.confusion[t][p]:>6}" for p in topics))
     return "\n".join(lines)
+
+
+class MajorityBaseline:
+    """Always the topic with the most labelled examples: the floor any router must beat."""
+
+    def fit(self, catalog: Catalog) -> MajorityBaseline:
+        self.topics_ = np.array(sorted(topic.id for topic in catalog.active_topics))
+        counts = [sum(example.topic == topic for example in catalog.examples) for topic in self.topics_]
+        self.majority_ = int(np.argmax(counts))
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        probabilities = np.zeros((len(texts), len(self.topics_)))
+        probabilities[:, self.majority_] = 1.0
+        return probabilities
+
+
+class EnglishDescriptionBaseline:
+    """Word TF-IDF cosine between a challenge and each topic's English name and description."""
+
+    def fit(self, catalog: Catalog) -> EnglishDescriptionBaseline:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        topics = sorted(catalog.active_topics, key=lambda topic: topic.id)
+        self.topics_ = np.array([topic.id for topic in topics])
+        self.vectorizer_ = TfidfVectorizer(sublinear_tf=True)
+        self.profiles_ = self.vectorizer_.fit_transform([f"{t.name} {t.description}" for t in topics])
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        similarity = (self.vectorizer_.transform(texts) @ self.profiles_.T).toarray()
+        similarity += 1e-9  # a text sharing no word gets a uniform row, not a division by zero
+        return similarity / similarity.sum(axis=1, keepdims=True)
+
+
+def keyword_profile_baseline() -> TopicClassifier:
+    """TF-IDF against the hand-written keywords, names and descriptions in every language, no
+    labelled examples and no learned model: the "keywords in six languages" approach."""
+    return _ProfileOnly()
+
+
+class _ProfileOnly(TopicClassifier):
+    def __init__(self):
+        super().__init__(profile_weight=1.0)
+
+    def fit(self, catalog: Catalog) -> _ProfileOnly:
+        return super().fit(replace(catalog, examples=()))
+
+
+BASELINES: dict[str, Callable[[], object]] = {
+    "majority topic": MajorityBaseline,
+    "word TF-IDF on English topic descriptions": EnglishDescriptionBaseline,
+    "TF-IDF on keywords in six languages (no examples)": keyword_profile_baseline,
+}
+
+
+def format_comparison(results: Sequence[tuple[str, Report]]) -> str:
+    """One line per contender: overall figures and accuracy per language."""
+    languages = sorted({language for _, result in results for language in result.per_language})
+    width = max(len(name) for name, _ in results)
+    header = f"{'':<{width}}  top-1  top-2  macro-F1  " + "  ".join(f"{code:>5}" for code in languages)
+    lines = ["== comparison (same held-out set)", header]
+    for name, result in results:
+        per_language = "  ".join(f"{result.per_language.get(code, (0.0, 0))[0]:>5.3f}" for code in languages)
+        lines.append(f"{name:<{width}}  {result.top1:.3f}  {result.top2:.3f}  {result.macro_f1:>8.3f}  {per_language}")
+    return "\n".join(lines)

@@ -32,3 +32,30 @@ def test_held_out_development_set_is_routed_well_in_every_language(demo_catalog)
     result = report(classifier.predict_proba([e.text for e in examples]), classifier.topics_, examples)
     assert result.top1 >= 0.80
     assert min(accuracy for accuracy, _ in result.per_language.values()) >= 0.70
+
+
+def test_baselines_are_distributions_and_majority_is_constant(demo_catalog):
+    from matching.evaluate import BASELINES
+
+    texts = ["We need a grant", "", "متحف"]
+    for make in BASELINES.values():
+        model = make().fit(demo_catalog)
+        probabilities = model.predict_proba(texts)
+        assert probabilities.shape == (3, len(model.topics_))
+        assert np.allclose(probabilities.sum(axis=1), 1.0)
+    majority = BASELINES["majority topic"]().fit(demo_catalog)
+    assert len({tuple(row) for row in majority.predict_proba(texts)}) == 1
+
+
+def test_evaluate_cli_compares_the_router_with_every_baseline(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "matching", "evaluate", str(DEV / "fr.csv")],
+        cwd=DEV.parents[1], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "top-1" in result.stdout and "macro-F1" in result.stdout and "confusion" in result.stdout
+    for name in ("Peer Clinic router", "majority topic", "English topic descriptions", "keywords in six languages"):
+        assert name in result.stdout
