@@ -244,6 +244,7 @@ def seat_at_table(
         values = assignment_values(seated, method="manual")
         values.update(topic_id=assignment["topic_id"], locked=assignment["locked"])
         challenge_store.save_assignment(connection, challenge, round_number, **values)
+        _learn(connection, event, challenge, router.catalog_, table_number)
         return {
             "_challenge": {"status": challenge_store.STATUS_ASSIGNED},
             "from_table": assignment["table_number"],
@@ -252,6 +253,34 @@ def seat_at_table(
         }
 
     _act(clinic, event_code, challenge_id, version, role, "seat", change)
+
+
+CONFIRMED = "confirmed"
+
+
+def _learn(connection, event: dict, challenge: dict, catalog, table_number: int) -> None:
+    """A facilitator seating someone at a table says "this challenge is about that table's topic"."""
+    if not event["learn_from_corrections"]:
+        return
+    topic = next((t.topic for t in catalog.tables if t.number == table_number), None)
+    if topic:
+        catalog_store.add_example(
+            connection, event["id"], challenge["text"], topic, challenge["detected_language"], CONFIRMED,
+            f"challenge:{challenge['id']}",
+        )  # fmt: skip
+
+
+def confirm_topic(clinic: Clinic, event_code: str, challenge_id: int, version: int, role: str) -> None:
+    """Confirm that a seated challenge is at the right table (a labelled example when learning is on)."""
+
+    def change(connection, event, challenge, router):
+        assignment = challenge_store.current_assignment(connection, challenge_id, event["current_round"])
+        if assignment is None or assignment["table_number"] is None:
+            raise Rejected("not_seated", "Seat the challenge first, then confirm its table.")
+        _learn(connection, event, challenge, router.catalog_, assignment["table_number"])
+        return {"table": assignment["table_number"]}
+
+    _act(clinic, event_code, challenge_id, version, role, "confirm", change)
 
 
 def set_locked(clinic: Clinic, event_code: str, challenge_id: int, version: int, locked: bool, role: str) -> None:

@@ -65,6 +65,7 @@ def cross_validated_probabilities(
     make_classifier: Callable[[], TopicClassifier] = TopicClassifier,
     folds: int = 5,
     seed: int = 0,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold topic probabilities for every labelled example of the catalog.
 
@@ -76,13 +77,34 @@ def cross_validated_probabilities(
     topics = sorted(topic.id for topic in catalog.active_topics)
     probabilities = np.zeros((len(examples), len(topics)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(labels)), labels):
+    for done, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        if progress:
+            progress(done / folds)
         fold_catalog = replace(catalog, examples=tuple(examples[i] for i in train))
         classifier = make_classifier().fit(fold_catalog)
         fold = classifier.predict_proba([examples[i].text for i in test])
         columns = [topics.index(t) for t in classifier.topics_]
         probabilities[np.ix_(test, columns)] = fold
+    if progress:
+        progress(1.0)
     return probabilities, topics
+
+
+def triage_curve(
+    probabilities: np.ndarray, topics: Sequence[str], examples: Sequence[Example], steps: int = 41
+) -> list[tuple[float, float, float]]:
+    """For each triage threshold: (threshold, share sent to triage, accuracy of the rest)."""
+    topics = np.asarray(topics)
+    truth = np.array([example.topic for example in examples])
+    best = probabilities.argmax(axis=1)
+    scores = probabilities[np.arange(len(examples)), best]
+    correct = topics[best] == truth
+    curve = []
+    for threshold in np.linspace(0.0, 0.8, steps):
+        kept = scores >= threshold
+        accuracy = float(correct[kept].mean()) if kept.any() else 1.0
+        curve.append((round(float(threshold), 3), float(1 - kept.mean()), accuracy))
+    return curve
 
 
 def format_report(name: str, result: Report) -> str:

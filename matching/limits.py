@@ -7,7 +7,6 @@ here instead of repeating a number.
 # A challenge is a question or a short story: the 2018 ones were one or two sentences. 2,000
 # characters leave room for context on a phone; longer text is refused with a message, not cut.
 MAX_CHALLENGE_CHARS = 2000
-MIN_CHALLENGE_WORDS = 2
 MAX_NAME_CHARS = 80
 MAX_NOTE_CHARS = 2000
 

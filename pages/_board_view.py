@@ -81,6 +81,11 @@ def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) ->
                 ),
                 "Unlocked." if seat.locked else "Locked.",
             )
+        if seat.table is not None and st.button("Right table", key=f"confirm_{key}"):
+            _run(
+                lambda: facilitation.confirm_topic(clinic, event_code, seat.challenge_id, seat.version, role),
+                "Confirmed: the router will learn from it.",
+            )
         if st.button("Mark done", key=f"done_{key}"):
             _run(
                 lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "done", role),
@@ -91,13 +96,12 @@ def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) ->
                 lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "withdrawn", role),
                 "Withdrawn.",
             )
-        note = st.text_area("Suggestion gathered", key=f"note_{key}", height=80)
-        if st.button("Save suggestion", key=f"save_note_{key}"):
+        kind = st.radio("Note", facilitation.NOTE_KINDS, index=1, horizontal=True, key=f"kind_{key}")
+        note = st.text_area("What the group raised or suggested", key=f"note_{key}", height=80)
+        if st.button("Save note", key=f"save_note_{key}"):
             _run(
-                lambda: facilitation.add_note(
-                    clinic, event_code, note, role, "suggestion", seat.challenge_id, seat.table
-                ),
-                "Suggestion saved.",
+                lambda: facilitation.add_note(clinic, event_code, note, role, kind, seat.challenge_id, seat.table),
+                "Note saved.",
             )
 
 
@@ -166,9 +170,15 @@ def render_triage(board: Board, event_code: str, role: str) -> None:
 def render_notes(board: Board) -> None:
     if not board.notes:
         return
-    with st.expander(f"Gathered suggestions ({len(board.notes)})"):
+    texts = {seat.challenge_id: seat.first_line for table in board.tables for seat in table.seats}
+    texts.update({seat.challenge_id: seat.first_line for seat in board.triage})
+    with st.expander(f"Gathered questions and suggestions ({len(board.notes)})"):
         for note in board.notes:
-            st.text(f"Table {note['table_number'] or '–'} · {note['kind']}: {note['text']}")
+            about = texts.get(note["challenge_id"], "")
+            st.text(
+                f"Table {note['table_number'] or '–'} · {note['kind']}: {note['text']}"
+                + (f"  (on: {about})" if about else "")
+            )
 
 
 def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) -> None:

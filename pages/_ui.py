@@ -52,7 +52,7 @@ def participant_link(**params: str) -> str:
     """An absolute link to this page with `params` (e.g. the private ticket link)."""
     try:
         parts = urlsplit(st.context.url or "")
-        base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else ""
+        base = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}" if parts.netloc else ""
     except Exception:  # outside a browser session (AppTest) there is no URL
         base = ""
     return f"{base}?{urlencode(params)}"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from matching.catalog import Catalog, Example, Expert, Language, Table, Topic
-from store.schema import clinic_tables, events, examples, experts, languages, topics
+from store.schema import assignments, clinic_tables, events, examples, experts, languages, topics
 
 EVENT_FIELDS = (
     "code",
@@ -21,6 +21,7 @@ EVENT_FIELDS = (
     "minutes_per_round",
     "default_language",
     "submissions_open",
+    "learn_from_corrections",
 )
 
 
@@ -79,8 +80,9 @@ def change_marker(connection: Connection, event_id: int) -> tuple[int, int]:
 
 def save_catalog(connection: Connection, event_id: int, catalog: Catalog) -> None:
     """Replace the event's catalog with `catalog` (within the caller's transaction)."""
-    for table in (languages, topics, experts, clinic_tables):
+    for table in (languages, topics, experts):
         connection.execute(delete(table).where(table.c.event_id == event_id))
+    _save_tables(connection, event_id, catalog.tables)
     connection.execute(delete(examples).where(examples.c.event_id == event_id, examples.c.source == "sample"))
     if catalog.languages:
         connection.execute(
@@ -103,14 +105,6 @@ def save_catalog(connection: Connection, event_id: int, catalog: Catalog) -> Non
                     "position": i,
                 }
                 for i, topic in enumerate(catalog.topics)
-            ],
-        )
-    if catalog.tables:
-        connection.execute(
-            insert(clinic_tables),
-            [
-                {"event_id": event_id, "number": t.number, "topic_id": t.topic, "capacity": t.capacity}
-                for t in catalog.tables
             ],
         )
     if catalog.experts:
@@ -150,6 +144,42 @@ def save_catalog(connection: Connection, event_id: int, catalog: Catalog) -> Non
             ],
         )
     touch_event(connection, event_id, catalog_changed=True)
+
+
+def _save_tables(connection: Connection, event_id: int, tables: tuple[Table, ...]) -> None:
+    """Update the event's tables in place, so their locks and the people seated at them stay.
+
+    Assignments at a removed table lose their table first: the foreign key's ON DELETE SET NULL
+    cannot do it, as it would also clear the (NOT NULL) event id of the composite key.
+    """
+    existing = set(
+        connection.execute(select(clinic_tables.c.number).where(clinic_tables.c.event_id == event_id)).scalars()
+    )
+    wanted = {t.number for t in tables}
+    removed = existing - wanted
+    if removed:
+        connection.execute(
+            update(assignments)
+            .where(assignments.c.event_id == event_id, assignments.c.table_number.in_(removed))
+            .values(table_number=None)
+        )
+        connection.execute(
+            delete(clinic_tables).where(clinic_tables.c.event_id == event_id, clinic_tables.c.number.in_(removed))
+        )
+    for t in tables:
+        if t.number in existing:
+            connection.execute(
+                update(clinic_tables)
+                .where(clinic_tables.c.event_id == event_id, clinic_tables.c.number == t.number)
+                .values(topic_id=t.topic, capacity=t.capacity)
+            )
+    added = [
+        {"event_id": event_id, "number": t.number, "topic_id": t.topic, "capacity": t.capacity}
+        for t in tables
+        if t.number not in existing
+    ]
+    if added:
+        connection.execute(insert(clinic_tables), added)
 
 
 def load_catalog(connection: Connection, event_id: int) -> Catalog:
@@ -223,4 +253,25 @@ def start_round(connection: Connection, event_id: int, round_number: int) -> Non
     connection.execute(
         update(events).where(events.c.id == event_id).values(current_round=round_number, round_started_at=now())
     )
+    touch_event(connection, event_id)
+
+
+def add_example(connection: Connection, event_id: int, text: str, topic: str, language: str | None,
+                source: str, label: str = "") -> None:  # fmt: skip
+    """A labelled challenge; confirmed ones reach the router at the next `learn` (catalog version bump)."""
+    connection.execute(
+        insert(examples).values(
+            event_id=event_id, text=text, topic_id=topic, language=language, source=source, label=label
+        )
+    )
+
+
+def count_examples(connection: Connection, event_id: int, source: str) -> int:
+    return connection.execute(
+        select(func.count()).select_from(examples).where(examples.c.event_id == event_id, examples.c.source == source)
+    ).scalar_one()
+
+
+def update_event(connection: Connection, event_id: int, values: Mapping[str, Any]) -> None:
+    connection.execute(update(events).where(events.c.id == event_id).values(**values))
     touch_event(connection, event_id)

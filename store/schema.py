@@ -51,6 +51,8 @@ events = Table(
     Column("round_started_at", DateTime(timezone=True)),
     Column("default_language", String(8), nullable=False, default="en"),
     Column("submissions_open", Boolean, nullable=False, default=True),
+    # Facilitators' moves and confirmations become labelled examples the router learns from.
+    Column("learn_from_corrections", Boolean, nullable=False, default=True),
     Column("catalog_version", Integer, nullable=False, default=1),
     # Bumped by every write a live view shows: the board's cheap "what changed since" check.
     Column("change_counter", Integer, nullable=False, default=0),
