@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from matching import Router, load_catalog
 from store import catalog as catalog_store
@@ -74,7 +76,8 @@ class Clinic:
             event_id = catalog_store.create_event(connection, settings)
             catalog_store.save_catalog(connection, event_id, catalog)
 
-        in_transaction(self.engine, load)
+        with contextlib.suppress(IntegrityError):  # another process loaded it at the same moment: fine
+            in_transaction(self.engine, load)
 
     def event(self, code: str) -> dict | None:
         with self.engine.connect() as connection:

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.special import expit
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import normalize as l2_normalize
 
 from matching.catalog import Catalog
+from matching.features import WordCharTfidf
 from matching.limits import MAX_ROUTED_CHARS
 from matching.text import normalize, words
 
@@ -41,16 +42,14 @@ class TopicClassifier:
         keyword_weight: float = 1.0,
         profile_weight: float = 0.3,
         profile_temperature: float = 0.05,
-        char_ngrams: tuple[int, int] = (4, 4),
-        word_ngrams: tuple[int, int] = (1, 2),
+        char_n: int = 4,
     ):
         self.alpha = alpha
         self.epochs = epochs
         self.keyword_weight = keyword_weight
         self.profile_weight = profile_weight
         self.profile_temperature = profile_temperature
-        self.char_ngrams = char_ngrams
-        self.word_ngrams = word_ngrams
+        self.char_n = char_n
 
     # -- learning ---------------------------------------------------------------------------
     def training_documents(self, catalog: Catalog) -> tuple[list[str], list[str], list[float]]:
@@ -85,18 +84,8 @@ class TopicClassifier:
         if not docs:
             raise ValueError("The catalog has no active topic to learn from.")
         prepared = [prepare(doc) for doc in docs]
-        self.word_vectorizer_ = TfidfVectorizer(
-            analyzer="word",
-            token_pattern=r"(?u)\b[^\W_]{2,}\b",
-            ngram_range=self.word_ngrams,
-            sublinear_tf=True,
-            lowercase=False,
-        )
-        self.char_vectorizer_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, lowercase=False, min_df=2
-        )
-        word_features = self.word_vectorizer_.fit_transform(prepared)
-        features = l2_normalize(sp.hstack([word_features, self.char_vectorizer_.fit_transform(prepared)]).tocsr())
+        self.features_ = WordCharTfidf(char_n=self.char_n)
+        features = self.features_.fit_transform(prepared)
         weights = np.asarray(weights)
         self.topics_ = np.array(sorted(set(labels)))
         label_index = np.searchsorted(self.topics_, labels)
@@ -111,34 +100,50 @@ class TopicClassifier:
             self.model_ = None
         membership = sp.csr_matrix((weights, (label_index, np.arange(len(labels)))))  # topics x docs
         self.profiles_ = l2_normalize(membership @ features)
+        if self.model_ is not None:
+            coef, intercept = self.model_.coef_, self.model_.intercept_
+            if len(self.topics_) == 2:  # a binary model has one row: p(second) = expit(d), p(first) = 1 - p
+                coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+            self.coef_, self.intercept_ = coef, intercept
+            self.weights_ = np.ascontiguousarray(np.vstack([coef, self.profiles_.toarray()]).T)
         # Words found in the texts of half the topics or more carry no topic signal ("the", "de",
         # "partner"): they are never shown as a reason, even when their n-grams score.
-        spread = np.asarray(((membership @ word_features) > 0).sum(axis=0)).ravel()
-        word_names = self.word_vectorizer_.get_feature_names_out()
+        n_words = self.features_.n_word_features
+        spread = np.asarray(((membership @ features[:, :n_words]) > 0).sum(axis=0)).ravel()
+        word_names = self.features_.feature_names_[:n_words]
         self.stop_words_ = frozenset(
             str(name)
             for name, n in zip(word_names, spread, strict=True)
             if " " not in name and n >= len(self.topics_) / 2
         )
-        self.feature_names_ = np.concatenate([word_names, self.char_vectorizer_.get_feature_names_out()])
+        self.feature_names_ = self.features_.feature_names_
+        # For explanations: a word feature credits the words it is made of, a character n-gram the
+        # words containing it; weights are relative to the mean topic, so shared words push nowhere.
+        self.clean_names_ = [str(name).strip() for name in self.feature_names_]
+        self.name_parts_ = [tuple(name.split()) if i < n_words else () for i, name in enumerate(self.clean_names_)]
+        if self.model_ is not None:
+            self.push_weights_ = self.coef_ - self.coef_.mean(axis=0)
         return self
 
     # -- predicting -------------------------------------------------------------------------
     def transform(self, texts: Sequence[str], prepared: Sequence[str] | None = None) -> sp.csr_matrix:
         """TF-IDF features of the texts (pass `prepared`, the normalised texts, if already at hand)."""
         prepared = [prepare(text) for text in texts] if prepared is None else prepared
-        features = sp.hstack(
-            [self.word_vectorizer_.transform(prepared), self.char_vectorizer_.transform(prepared)]
-        ).tocsr()
-        return l2_normalize(features)
+        return self.features_.transform(prepared)
 
     def predict_proba(self, texts: Sequence[str], features: sp.csr_matrix | None = None) -> np.ndarray:
         """Probability of each topic in `topics_` order, one row per text (rows sum to 1)."""
         features = self.transform(texts) if features is None else features
         if self.model_ is None:
             return np.ones((features.shape[0], 1))
-        learned = self.model_.predict_proba(features)
-        similarity = (features @ self.profiles_.T).toarray() / self.profile_temperature
+        # One sparse-by-dense product gives both the model's scores and the profile similarities
+        # (what SGDClassifier.predict_proba computes, without its per-call checks: routing one
+        # challenge is a handful of microseconds of arithmetic, so the overhead was most of it).
+        scores = np.asarray(features @ self.weights_)
+        k = len(self.topics_)
+        learned = expit(scores[:, :k] + self.intercept_)
+        learned /= learned.sum(axis=1, keepdims=True)
+        similarity = scores[:, k:] / self.profile_temperature
         similarity -= similarity.max(axis=1, keepdims=True)
         prior = np.exp(similarity)
         prior /= prior.sum(axis=1, keepdims=True)
@@ -164,21 +169,22 @@ class TopicClassifier:
         features = self.transform(texts, prepared) if features is None else features
         if self.model_ is None:
             return [() for _ in texts]
-        coef = self.model_.coef_ - self.model_.coef_.mean(axis=0)
         explanations = []
-        for i, (text, topic) in enumerate(zip(texts, topics, strict=True)):
+        topic_rows = np.searchsorted(self.topics_, np.asarray(topics))
+        for i, text in enumerate(texts):
             start, end = features.indptr[i], features.indptr[i + 1]
             indices = features.indices[start:end]
-            push = features.data[start:end] * coef[int(np.searchsorted(self.topics_, topic)), indices]
+            push = features.data[start:end] * self.push_weights_[topic_rows[i], indices]
             strongest = np.argsort(-push)[:12]
             text_words = [w for w in dict.fromkeys(words(prepared[i])) if w not in self.stop_words_]
             scores: dict[str, float] = {}
             for j in strongest:
                 if push[j] <= 0:
                     break
-                name = self.feature_names_[indices[j]].strip()
+                name = self.clean_names_[indices[j]]
+                parts = self.name_parts_[indices[j]]
                 for word in text_words:
-                    if name == word or (" " not in name and name in word) or (" " in name and word in name.split()):
+                    if word in parts if parts else name in word:
                         scores[word] = scores.get(word, 0.0) + float(push[j])
             best = sorted(scores, key=scores.get, reverse=True)[:top]
             explanations.append(_surface_forms(text, prepared[i], best))

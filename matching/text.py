@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 # Arabic letters whose variants people type interchangeably (hamza seats, alef maqsura,
 # ta marbuta); folding them costs nothing in meaning for routing and gains a lot in matching.
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": ""})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Invisible characters nobody means to store. Zero-width joiners (U+200C/U+200D) stay: they join
+# emoji sequences (👩🏽‍💻) and shape Persian and Arabic words.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MARKUP = re.compile(r"<[^>]{0,200}>|&[a-zA-Z#0-9]{1,10};|https?://\S+")
 _WORD = re.compile(r"[^\W_]{2,}")
 # Every combining mark (accents, Arabic harakat, Hebrew niqqud) maps to nothing: dropping them
@@ -55,8 +57,13 @@ _SCRIPTS = {
 
 def _script_share(text: str, script: re.Pattern) -> float:
     """Share of the letters (in the first 500 characters) written in `script`."""
+    if not script.search(text, endpos=500):  # most texts: one fast scan, no counting
+        return 0.0
     letters = len(_LETTER.findall(text, endpos=500))
     return len(script.findall(text, endpos=500)) / letters if letters else 0.0
+
+
+DETECTION_CHARS = 240
 
 
 class LanguageDetector:
@@ -97,7 +104,8 @@ class LanguageDetector:
         latin = [c for c in self.languages if c not in ("ar", "he")]
         if not latin or len(_WORD.findall(text, endpos=200)) < 2:
             return None
-        code, probability = self._model(tuple(latin)).classify(text[:5000])
+        # The first few hundred characters tell the language as well as the whole text does.
+        code, probability = self._model(tuple(latin)).classify(text[:DETECTION_CHARS])
         return code if probability >= self.min_probability else None
 
     def detect_many(self, texts: Iterable[str]) -> list[str | None]:

@@ -1,7 +1,7 @@
 """One engine per process: SQLite file by default, PostgreSQL when a URL says so.
 
-SQLite runs in WAL mode (readers never wait for the writer) and every transaction starts with
-`BEGIN IMMEDIATE`, so two participants taking the last seat queue for the write lock instead of
+SQLite runs in WAL mode (readers never wait for the writer) and every write transaction starts
+with `BEGIN IMMEDIATE`, so two participants taking the last seat queue for the write lock instead of
 both reading "one seat left". PostgreSQL serialises the same decisions with `SELECT ... FOR UPDATE`
 on the event row (see `store.queries.lock_event`).
 """
@@ -21,6 +21,7 @@ from store.schema import SCHEMA_VERSION, meta, metadata
 DATABASE_URL_VARIABLE = "PEER_CLINIC_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///peer_clinic.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITE_OPTION = "peer_clinic_write"
 
 T = TypeVar("T")
 
@@ -58,8 +59,11 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(connection):
+            # Writers take the write lock at BEGIN, so read-then-write decisions queue instead of
+            # failing; readers begin a plain (deferred) transaction and never wait in WAL mode.
+            immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -91,8 +95,10 @@ def in_transaction(engine: Engine, work: Callable[[Connection], T], attempts: in
     """
     for attempt in range(attempts):
         try:
-            with engine.begin() as connection:
-                return work(connection)
+            with engine.connect() as connection:
+                connection.execution_options(**{WRITE_OPTION: True})
+                with connection.begin():
+                    return work(connection)
         except OperationalError as error:
             if attempt == attempts - 1 or not _is_transient(error):
                 raise

@@ -156,3 +156,31 @@ def test_refit_after_a_keyword_edit_learns_again(router, demo_catalog):
     assert edited.classifier_ is not router.classifier_
     (route,) = edited.route(["zorblax zorblax"])
     assert route.topic == "data"
+
+
+def test_fast_probabilities_equal_the_fitted_models(router):
+    classifier = router.classifier_
+    features = classifier.transform(CHALLENGES)
+    learned = classifier.model_.predict_proba(features)
+    similarity = (features @ classifier.profiles_.T).toarray() / classifier.profile_temperature
+    prior = np.exp(similarity - similarity.max(axis=1, keepdims=True))
+    prior /= prior.sum(axis=1, keepdims=True)
+    expected = (1 - classifier.profile_weight) * learned + classifier.profile_weight * prior
+    assert np.allclose(classifier.predict_proba(CHALLENGES), expected)
+
+
+def test_a_catalog_with_two_topics_routes(demo_catalog):
+    keep = {"grants", "glam"}
+    two = replace(
+        demo_catalog,
+        topics=tuple(t for t in demo_catalog.topics if t.id in keep),
+        tables=tuple(t for t in demo_catalog.tables if t.topic in keep),
+        experts=tuple(replace(e, topics=tuple(x for x in e.topics if x in keep)) for e in demo_catalog.experts
+                      if e.table in {1, 6}),
+        examples=tuple(x for x in demo_catalog.examples if x.topic in keep),
+    )  # fmt: skip
+    router = Router().fit(two)
+    grant, museum = router.route(["We need a grant and sponsors", "How to work with the national museum archive"])
+    assert (grant.topic, museum.topic) == ("grants", "glam")
+    probabilities = router.classifier_.predict_proba(["We need a grant"])
+    assert probabilities.shape == (1, 2) and np.isclose(probabilities.sum(), 1.0)
