@@ -21,7 +21,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from matching.catalog import Catalog
 from matching.features import WordCharTfidf
 from matching.limits import MAX_ROUTED_CHARS
-from matching.text import normalize, words
+from matching.text import LanguageProfiles, normalize, words
 
 
 def prepare(text: str) -> str:
@@ -52,35 +52,34 @@ class TopicClassifier:
         self.char_n = char_n
 
     # -- learning ---------------------------------------------------------------------------
-    def training_documents(self, catalog: Catalog) -> tuple[list[str], list[str], list[float]]:
-        """Texts, topic labels and weights the model learns from."""
+    def training_documents(self, catalog: Catalog) -> tuple[list[str], list[str], list[float], list[str | None]]:
+        """Texts, topic labels, weights and (where known) the language of each text the model learns from."""
         docs: list[str] = []
         labels: list[str] = []
         weights: list[float] = []
+        languages: list[str | None] = []
+
+        def add(text: str, topic: str, weight: float, language: str | None) -> None:
+            docs.append(text)
+            labels.append(topic)
+            weights.append(weight)
+            languages.append(language)
+
         active = {topic.id for topic in catalog.active_topics}
         for topic in catalog.active_topics:
-            descriptions = [f"{topic.name}. {topic.description}"] + [
-                f"{topic.names.get(code, '')}. {topic.descriptions.get(code, '')}"
-                for code in set(topic.names) | set(topic.descriptions)
-            ]
-            for text in descriptions:
-                docs.append(text)
-                labels.append(topic.id)
-                weights.append(1.0)
-            for keywords in topic.keywords.values():
+            add(f"{topic.name}. {topic.description}", topic.id, 1.0, None)
+            for code in sorted(set(topic.names) | set(topic.descriptions)):
+                add(f"{topic.names.get(code, '')}. {topic.descriptions.get(code, '')}", topic.id, 1.0, code)
+            for code, keywords in topic.keywords.items():
                 for keyword in keywords:
-                    docs.append(keyword)
-                    labels.append(topic.id)
-                    weights.append(self.keyword_weight)
+                    add(keyword, topic.id, self.keyword_weight, code)
         for example in catalog.examples:
             if example.topic in active:
-                docs.append(example.text)
-                labels.append(example.topic)
-                weights.append(1.0)
-        return docs, labels, weights
+                add(example.text, example.topic, 1.0, example.language)
+        return docs, labels, weights, languages
 
     def fit(self, catalog: Catalog) -> TopicClassifier:
-        docs, labels, weights = self.training_documents(catalog)
+        docs, labels, weights, languages = self.training_documents(catalog)
         if not docs:
             raise ValueError("The catalog has no active topic to learn from.")
         prepared = [prepare(doc) for doc in docs]
@@ -117,6 +116,8 @@ class TopicClassifier:
             if " " not in name and n >= len(self.topics_) / 2
         )
         self.feature_names_ = self.features_.feature_names_
+        known = [i for i, code in enumerate(languages) if code in catalog.language_codes]
+        self.language_profiles_ = LanguageProfiles().fit(features[known], [languages[i] for i in known])
         # For explanations: a word feature credits the words it is made of, a character n-gram the
         # words containing it; weights are relative to the mean topic, so shared words push nowhere.
         self.clean_names_ = [str(name).strip() for name in self.feature_names_]

@@ -1,4 +1,4 @@
-"""`python -m matching`: route a CSV of challenges, or measure routing quality, from the shell."""
+"""`python -m matching`: route or assign a CSV of challenges, or measure routing quality, from the shell."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ ROUTE_COLUMNS = (
     "id", "topic", "topic_score", "confidence", "alternatives", "language", "expert", "table",
     "detected_language", "triage_reason", "terms",
 )  # fmt: skip
+ASSIGN_COLUMNS = ("id", "table", "expert", "language", "fit", "alternates", "triage_reason")
 
 
 class InputError(Exception):
@@ -96,6 +97,78 @@ def route_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tables(row: dict[str, str], column: str, known: set[int]) -> list[int]:
+    """Table numbers in a cell like '3;5', checked against the catalog."""
+    numbers = []
+    for part in (p.strip() for p in row.get(column, "").split(";")):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise InputError(f"challenge '{row['id']}': {column} '{part}' is not a table number.")
+        if int(part) not in known:
+            tables = ", ".join(str(n) for n in sorted(known)) or "none"
+            raise InputError(f"challenge '{row['id']}': {column} {part} is not a table of the catalog ({tables}).")
+        numbers.append(int(part))
+    return numbers
+
+
+def assign_command(args: argparse.Namespace) -> int:
+    """Route every challenge (topic probabilities, languages), then seat them all at once."""
+    from matching.assignment import Assigner, AssignmentProblem, Challenge
+
+    rows = read_rows(args.file, ("id", "text"))
+    repeated = sorted({row["id"] for row in rows if [r["id"] for r in rows].count(row["id"]) > 1})
+    if repeated:
+        raise InputError(f"{args.file}: id '{repeated[0]}' is used twice; every challenge needs its own id.")
+    catalog = _catalog(args.catalog)
+    known = {table.number for table in catalog.tables}
+    kept = {}
+    for row in rows:
+        locked = _tables(row, "locked_table", known)
+        if len(locked) > 1:
+            raise InputError(f"challenge '{row['id']}': locked_table names {len(locked)} tables; give one.")
+        if locked:
+            kept[row["id"]] = (locked[0], None)
+    sat_at = [_tables(row, "sat_at", known) for row in rows]
+    router = Router().fit(catalog)
+    languages = [[c.strip() for c in row.get("languages", "").split(";") if c.strip()] or None for row in rows]
+    texts = [row["text"] for row in rows]
+    routes = router.read(texts, languages)
+    probabilities = router.classifier_.predict_proba(texts)
+    topics = [str(topic) for topic in router.classifier_.topics_]
+    challenges = tuple(
+        Challenge(
+            id=row["id"],
+            languages=route.spoken,
+            # A text with no word to read has no topic: any table with a shared language will do.
+            topics=dict(zip(topics, map(float, p), strict=True)) if route.topic_score > 0 else {},
+            sat_at=frozenset(tables),
+        )
+        for row, route, p, tables in zip(rows, routes, probabilities, sat_at, strict=True)
+    )
+    assignment = Assigner(fair=args.fair).assign(AssignmentProblem(challenges, catalog, kept))
+    lines = [
+        [
+            p.challenge,
+            p.table if p.table is not None else "",
+            p.expert or "",
+            p.language or "",
+            f"{p.fit:.4f}" if p.seated else "",
+            ";".join(str(a.table) for a in p.alternates),
+            p.reason,
+        ]
+        for p in assignment.placements
+    ]
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            csv.writer(out).writerows([ASSIGN_COLUMNS, *lines])
+    else:
+        csv.writer(sys.stdout).writerows([ASSIGN_COLUMNS, *lines])
+    for diagnosis in assignment.diagnoses:
+        print(f"note: {diagnosis}", file=sys.stderr)
+    return 0
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     from matching.classifier import TopicClassifier
     from matching.evaluate import BASELINES, cross_validated_probabilities, format_comparison, format_report, report
@@ -138,6 +211,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     route.add_argument("--out", help="write the CSV here instead of standard output")
     route.add_argument("--fill", action="store_true", help="seat the challenges in order, respecting capacities")
     route.set_defaults(run=route_command)
+    assign = commands.add_parser(
+        "assign",
+        help="route the challenges of a CSV file and seat them all at once, maximising total fit "
+        "(columns id,text[,languages][,locked_table][,sat_at])",
+    )
+    assign.add_argument(
+        "file",
+        help="CSV with columns id,text and optionally languages (en;fr), locked_table (a seat to keep) "
+        "and sat_at (tables already sat at, 3;5); - for stdin",
+    )
+    assign.add_argument("--catalog", help="catalog folder (default: the shipped demo clinic)")
+    assign.add_argument("--fair", action="store_true", help="first raise the worst-off participant's fit")
+    assign.add_argument("--out", help="write the CSV here instead of standard output")
+    assign.set_defaults(run=assign_command)
     evaluate = commands.add_parser(
         "evaluate",
         help="routing quality on labelled CSV files (columns text,topic[,language]), "

@@ -145,6 +145,7 @@ class Router:
         features = self.classifier_.transform(texts, prepared)
         probabilities = self.classifier_.predict_proba(texts, features)
         topics = self.classifier_.topics_
+        guesses = self.classifier_.language_profiles_.predict(features)
         order = np.argsort(-probabilities, axis=1, kind="stable")
         best = [str(topics[row[0]]) for row in order]
         terms = self.classifier_.explain(texts, best, features, prepared) if self.explain else [()] * len(texts)
@@ -154,7 +155,7 @@ class Router:
             alternatives = tuple((str(topics[j]), round(float(probabilities[i, j]), 4)) for j in order[i, 1:4])
             if not words(prepared[i]):  # nothing to read: never pretend to know
                 score, alternatives = 0.0, ()
-            detected = self.detector_.detect(text)
+            detected = self.detector_.detect(text, guesses[i])
             routes.append(
                 Route(
                     topic=best[i],

@@ -37,3 +37,27 @@ def test_detector_only_answers_with_the_clinic_languages():
     detector = LanguageDetector(["en", "fr"])
     assert detector.detect("Wie finden wir Partner für unser Projekt in der Stadt?") in ("en", "fr", None)
     assert detector.detect("متحف") is None
+
+
+def test_language_profiles_agree_with_the_labels_of_the_development_set(router):
+    import csv
+    from pathlib import Path
+
+    rows = [
+        row
+        for path in sorted((Path(__file__).resolve().parents[2] / "data" / "dev").glob("*.csv"))
+        for row in csv.DictReader(path.open(encoding="utf-8"))
+    ]
+    routes = router.route([row["text"] for row in rows])
+    agreeing = sum(route.detected_language == row["language"] for route, row in zip(routes, rows, strict=True))
+    assert agreeing / len(rows) >= 0.98
+
+
+def test_language_profiles_abstain_without_a_clear_winner():
+    import scipy.sparse as sp
+
+    from matching.text import LanguageProfiles
+
+    features = sp.csr_matrix([[1.0, 0.0], [0.0, 1.0]])
+    profiles = LanguageProfiles().fit(features, ["en", "fr"])
+    assert profiles.predict(sp.csr_matrix([[1.0, 0.0], [0.7, 0.7], [0.0, 0.0]])) == ["en", None, None]
