@@ -53,9 +53,8 @@ def live_board() -> None:
         cached = st.session_state.board_cache = facilitation.board_snapshot(clinic, code)
     # The clock moves even when nothing else does.
     board = replace(cached, seconds_left=facilitation.seconds_left(cached.event))
-    st.caption(
-        f"Round {board.round} · {format_clock(board.seconds_left)} left · updates itself every {REFRESH_SECONDS} s"
-    )
+    clock = "clock not started" if board.seconds_left is None else f"{format_clock(board.seconds_left)} left"
+    st.caption(f"Round {board.round} · {clock} · updates itself every {REFRESH_SECONDS} s")
     render_board(board, code, role)
 
 

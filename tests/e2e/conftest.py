@@ -86,6 +86,16 @@ def stop(server: subprocess.Popen) -> None:
         server.wait(timeout=10)
 
 
+# The staff passcodes of the test server (set through the environment, as an organizer would).
+FACILITATOR_PASSCODE = "e2e-facilitator-7431"
+ORGANIZER_PASSCODE = "e2e-organizer-9152"
+
+
+@pytest.fixture(scope="session")
+def passcodes() -> dict[str, str]:
+    return {"facilitator": FACILITATOR_PASSCODE, "organizer": ORGANIZER_PASSCODE}
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a fresh `streamlit run app.py` on a free port, with its own SQLite file."""
@@ -96,6 +106,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "PEER_CLINIC_DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "PEER_CLINIC_FACILITATOR_PASSCODE": FACILITATOR_PASSCODE,
+        "PEER_CLINIC_ORGANIZER_PASSCODE": ORGANIZER_PASSCODE,
     }
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
