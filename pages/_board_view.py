@@ -33,16 +33,36 @@ def format_clock(seconds: int | None) -> str:
     return f"{sign}{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def _run(action: Callable[[], None], done: str) -> None:
-    """Run a facilitator action; show its refusal in words; refresh the board either way."""
+def _act(action: Callable[..., None], done: str, *args) -> None:
+    """Widget callback for a facilitator action.
+
+    Callbacks receive the arguments of the board the facilitator was looking at (the challenge's
+    version then), so a click on a challenge someone else changed meanwhile is refused in words
+    instead of silently acting on the new state.
+    """
     try:
-        action()
+        action(open_clinic(), *args)
     except Rejected as error:
         st.session_state.board_message = ("error", error.message)
     else:
         st.session_state.board_message = ("success", done)
     st.session_state.pop("board_cache", None)
-    st.rerun()
+
+
+def _move(clinic, event_code: str, challenge_id: int, version: int, role: str) -> None:
+    state = st.session_state
+    target = state.get(f"move_{challenge_id}")
+    facilitation.seat_at_table(
+        clinic, event_code, challenge_id, version, target, role, state.get(f"why_{challenge_id}", "")
+    )
+
+
+def _note(clinic, event_code: str, challenge_id: int, table: int | None, role: str) -> None:
+    state = st.session_state
+    facilitation.add_note(
+        clinic, event_code, state.get(f"note_{challenge_id}", ""), role, state.get(f"kind_{challenge_id}"),
+        challenge_id, table,
+    )  # fmt: skip
 
 
 def render_counters(board: Board) -> None:
@@ -60,49 +80,39 @@ def render_counters(board: Board) -> None:
 
 
 def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) -> None:
-    clinic = open_clinic()
-    key = f"{seat.challenge_id}_{seat.version}"
+    key, version = seat.challenge_id, seat.version
+    common = (event_code, seat.challenge_id, version)
     with st.popover("Actions", key=f"pop_{key}"):
-        others = [t.number for t in board.tables]
-        target = st.selectbox("Move to table", others, key=f"move_{key}", format_func=lambda n: f"Table {n}")
-        reason = st.text_input("Override reason (only if full or no shared language)", key=f"why_{key}")
-        if st.button("Move", key=f"do_move_{key}", type="primary"):
-            _run(
-                lambda: facilitation.seat_at_table(
-                    clinic, event_code, seat.challenge_id, seat.version, target, role, reason
-                ),
-                f"Moved to table {target}.",
-            )
-        lock_label = "Unlock" if seat.locked else "Lock here"
-        if st.button(lock_label, key=f"lock_{key}"):
-            _run(
-                lambda: facilitation.set_locked(
-                    clinic, event_code, seat.challenge_id, seat.version, not seat.locked, role
-                ),
-                "Unlocked." if seat.locked else "Locked.",
-            )
-        if seat.table is not None and st.button("Right table", key=f"confirm_{key}"):
-            _run(
-                lambda: facilitation.confirm_topic(clinic, event_code, seat.challenge_id, seat.version, role),
-                "Confirmed: the router will learn from it.",
-            )
-        if st.button("Mark done", key=f"done_{key}"):
-            _run(
-                lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "done", role),
-                "Marked done.",
-            )
-        if st.button("Withdraw", key=f"withdraw_{key}"):
-            _run(
-                lambda: facilitation.set_status(clinic, event_code, seat.challenge_id, seat.version, "withdrawn", role),
-                "Withdrawn.",
-            )
-        kind = st.radio("Note", facilitation.NOTE_KINDS, index=1, horizontal=True, key=f"kind_{key}")
-        note = st.text_area("What the group raised or suggested", key=f"note_{key}", height=80)
-        if st.button("Save note", key=f"save_note_{key}"):
-            _run(
-                lambda: facilitation.add_note(clinic, event_code, note, role, kind, seat.challenge_id, seat.table),
-                "Note saved.",
-            )
+        numbers = [t.number for t in board.tables]
+        st.selectbox("Move to table", numbers, key=f"move_{key}", format_func=lambda n: f"Table {n}")
+        st.text_input("Override reason (only if full or no shared language)", key=f"why_{key}")
+        st.button(
+            "Move", key=f"do_move_{key}", type="primary", on_click=_act,
+            args=(_move, "Moved to the chosen table.", *common, role),
+        )  # fmt: skip
+        st.button(
+            "Unlock" if seat.locked else "Lock here", key=f"lock_{key}", on_click=_act,
+            args=(facilitation.set_locked, "Unlocked." if seat.locked else "Locked.", *common, not seat.locked, role),
+        )  # fmt: skip
+        if seat.table is not None:
+            st.button(
+                "Right table", key=f"confirm_{key}", on_click=_act,
+                args=(facilitation.confirm_topic, "Confirmed: the router will learn from it.", *common, role),
+            )  # fmt: skip
+        st.button(
+            "Mark done", key=f"done_{key}", on_click=_act,
+            args=(facilitation.set_status, "Marked done.", *common, "done", role),
+        )  # fmt: skip
+        st.button(
+            "Withdraw", key=f"withdraw_{key}", on_click=_act,
+            args=(facilitation.set_status, "Withdrawn.", *common, "withdrawn", role),
+        )  # fmt: skip
+        st.radio("Note", facilitation.NOTE_KINDS, index=1, horizontal=True, key=f"kind_{key}")
+        st.text_area("What the group raised or suggested", key=f"note_{key}", height=80)
+        st.button(
+            "Save note", key=f"save_note_{key}", on_click=_act,
+            args=(_note, "Note saved.", event_code, seat.challenge_id, seat.table, role),
+        )  # fmt: skip
 
 
 def render_seat(board: Board, seat: Seat, event_code: str, role: str) -> None:
@@ -122,7 +132,6 @@ def render_seat(board: Board, seat: Seat, event_code: str, role: str) -> None:
 
 
 def render_table(board: Board, table: TableCard, event_code: str, role: str) -> None:
-    clinic = open_clinic()
     with st.container(border=True, key=f"table_{table.number}"):
         title = f"**Table {table.number}** · {escape_markdown(table.topic_name)}"
         if table.locked:
@@ -134,16 +143,15 @@ def render_table(board: Board, table: TableCard, event_code: str, role: str) -> 
         st.progress(min(table.used / table.capacity, 1.0), text=fill)
         for seat in table.seats:
             render_seat(board, seat, event_code, role)
-        label = "Unlock table" if table.locked else "Lock table"
-        if st.button(label, key=f"lock_table_{table.number}", type="tertiary"):
-            _run(
-                lambda: facilitation.lock_table(clinic, event_code, table.number, not table.locked, role),
-                f"Table {table.number} {'unlocked' if table.locked else 'locked'}.",
-            )
+        st.button(
+            "Unlock table" if table.locked else "Lock table", key=f"lock_table_{table.number}", type="tertiary",
+            on_click=_act,
+            args=(facilitation.lock_table, f"Table {table.number} {'unlocked' if table.locked else 'locked'}.",
+                  event_code, table.number, not table.locked, role),
+        )  # fmt: skip
 
 
 def render_triage(board: Board, event_code: str, role: str) -> None:
-    clinic = open_clinic()
     st.markdown(f"#### Triage queue ({board.waiting})")
     if not board.triage:
         st.caption("Nobody is waiting for a facilitator.")
@@ -156,14 +164,14 @@ def render_triage(board: Board, event_code: str, role: str) -> None:
             why = TRIAGE_WORDS.get(seat.triage_reason or "", seat.triage_reason or "")
             st.caption(f"{escape_markdown(who)} · speaks {' '.join(seat.languages)} · {why}")
             for number in seat.candidates[:3]:
-                label = f"Seat at table {number} · {topic_of.get(number, '')}"
-                if st.button(label, key=f"seat_{seat.challenge_id}_{number}_{seat.version}", use_container_width=True):
-                    _run(
-                        lambda number=number, seat=seat: facilitation.seat_at_table(
-                            clinic, event_code, seat.challenge_id, seat.version, number, role
-                        ),
-                        f"Seated at table {number}.",
-                    )
+                st.button(
+                    f"Seat at table {number} · {topic_of.get(number, '')}",
+                    key=f"seat_{seat.challenge_id}_{number}",
+                    use_container_width=True,
+                    on_click=_act,
+                    args=(facilitation.seat_at_table, f"Seated at table {number}.", event_code, seat.challenge_id,
+                          seat.version, number, role),
+                )  # fmt: skip
             render_seat_actions(board, seat, event_code, role)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import urlencode, urlsplit
 
@@ -72,11 +73,20 @@ def current_event() -> dict:
     return event
 
 
+PUBLIC_URL_VARIABLE = "PEER_CLINIC_PUBLIC_URL"
+
+
 def join_link(event_code: str) -> str:
-    """The link participants open (and the projector's QR code encodes)."""
-    try:
-        parts = urlsplit(st.context.url or "")
-        base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
-    except Exception:  # outside a browser session (AppTest) there is no URL
-        base = "/"
-    return f"{base}?{urlencode({'event': event_code})}"
+    """The link participants open (and the projector's QR code encodes).
+
+    Behind a reverse proxy the browser's URL may not be what phones can reach: set
+    PEER_CLINIC_PUBLIC_URL (e.g. https://clinic.example.org/) to say what it is.
+    """
+    base = os.environ.get(PUBLIC_URL_VARIABLE, "").strip()
+    if not base:
+        try:
+            parts = urlsplit(st.context.url or "")
+            base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
+        except Exception:  # outside a browser session (AppTest) there is no URL
+            base = "/"
+    return f"{base.rstrip('/')}/?{urlencode({'event': event_code})}"

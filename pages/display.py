@@ -56,6 +56,11 @@ def live_display() -> None:
                 st.markdown(" ".join(f":blue-badge[{code}]" for code in table.languages))
                 fill = "FULL" if table.full else f"{table.capacity - table.used} seats free"
                 st.progress(min(table.used / table.capacity, 1.0), text=f"{table.used}/{table.capacity} · {fill}")
+                # Who sits here: first names or ticket codes, never what they wrote.
+                seated = [seat.participant_name.split()[0] if seat.participant_name else seat.ticket[:4]
+                          for seat in table.seats]  # fmt: skip
+                if seated:
+                    st.text(" · ".join(seated))
 
 
 live_display()

@@ -1,50 +1,87 @@
-"""Participant screen: write a challenge, get a table, an expert and a language; edit or withdraw."""
+"""Participant screen: write a challenge, get a table, an expert and a language; edit or withdraw.
+
+Spoken in the participant's language (?lang=, else the browser's, else the event's default), right
+to left for Arabic and Hebrew.
+"""
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from clinic import participants
 from clinic.errors import Rejected
-from clinic.i18n import translate
+from clinic.i18n import choose_language, explain, translate
 from matching.limits import MAX_CHALLENGE_CHARS, MAX_NAME_CHARS
 from pages._cards import render_answer
-from pages._ui import escape_markdown, open_clinic, participant_link, query_value
+from pages._ui import browser_language, escape_markdown, open_clinic, participant_link, query_value, text_direction
 
 clinic = open_clinic()
 state = st.session_state
 default_event = clinic.default_event()
 event_code = query_value("event") or state.get("event_code") or (default_event or {}).get("code", "")
 event = clinic.event(event_code)
-lang = query_value("lang", 8) or state.get("lang") or (event or {}).get("default_language", "en")
+
+# The languages on offer are the event's (or, for a link that leads to no event, the default event's).
+shown_event = event or default_event or {}
+languages = participants.event_languages(clinic, shown_event["code"]) if shown_event else ()
+native = {language.code: language.native_name for language in languages}
+accept_language, browser_locale = browser_language()
+lang = choose_language(
+    list(native),
+    requested=query_value("lang", 16),
+    remembered=state.get("lang"),
+    accept_language=accept_language,
+    browser_locale=browser_locale,
+    default=shown_event.get("default_language"),
+)
 state.lang = lang
 
 
 def t(key: str, **params) -> str:
-    # Formatted here, not by translate(): its first parameter is called `language`, and so is
-    # the parameter of "card.in_language" (passing it through raised a TypeError on every card).
-    text = translate(lang, key)
-    return text.format(**params) if params else text
+    return translate(lang, key, **params)
 
+
+def switch_language() -> None:
+    chosen = state.get("language_switch")
+    if chosen:  # clicking the language already chosen deselects it: keep it
+        state.lang = chosen
+        st.query_params["lang"] = chosen
+
+
+text_direction(next((language.direction for language in languages if language.code == lang), "ltr"))
+if len(native) > 1:
+    state.language_switch = lang
+    st.pills(
+        t("language.label"),
+        list(native),
+        format_func=native.get,
+        key="language_switch",
+        on_change=switch_language,
+        label_visibility="collapsed",
+    )
 
 if event is None:
     st.error(t("error.unknown_event"))
     st.stop()
 state.event_code = event["code"]
-st.caption(escape_markdown(event["title"]))
+with st.container(key="event_title"):  # the organizers' words, in whatever language they wrote them
+    st.caption(escape_markdown(event["title"]))
 st.markdown(f"## {escape_markdown(t('page.title'))}")
 
-languages = participants.event_languages(clinic, event_code)
-native = {language.code: language.native_name for language in languages}
 ticket = participants.normalize_ticket(query_value("ticket", 40) or state.get("ticket", ""))
 
 
 def show_error(error: Rejected) -> None:
-    st.error(t(f"error.{error.code}", **error.details) if error.details else t(f"error.{error.code}"))
+    st.error(explain(lang, error))
 
 
 def remember(ticket_code: str) -> None:
     state.ticket = ticket_code
-    st.query_params.update({"event": event["code"], "ticket": ticket_code})
+    st.query_params.update({"event": event["code"], "ticket": ticket_code, "lang": lang})
+
+
+def forget_ticket() -> None:
+    state.pop("ticket", None)
+    st.query_params.pop("ticket", None)
 
 
 def preselect_languages() -> None:
@@ -61,31 +98,34 @@ if ticket:
         answer = participants.answer_for_ticket(clinic, ticket)
     except Rejected as error:
         show_error(error)
-        state.pop("ticket", None)
-        st.query_params.pop("ticket", None)
+        forget_ticket()
         if st.button(t("new.submit_another")):
             st.rerun()
         st.stop()
     remember(answer.ticket)
     if "flash" in state:
-        st.success(state.pop("flash"))
+        st.success(t(state.pop("flash")))
     link = participant_link(event=answer.event_code, ticket=answer.ticket, lang=lang)
     render_answer(answer, t, participants.topic_names(clinic, event_code, lang), native, link)
     if answer.status in ("withdrawn", "done"):
         if st.button(t("new.submit_another"), type="primary"):
-            state.pop("ticket", None)
-            st.query_params.pop("ticket", None)
+            forget_ticket()
             st.rerun()
         st.stop()
     with st.expander(t("edit.title")), st.form("edit"):
         new_text = st.text_area(t("form.challenge"), value=answer.text, max_chars=MAX_CHALLENGE_CHARS, height=140)
         new_languages = st.multiselect(
-            t("form.languages"), list(native), default=list(answer.languages), format_func=native.get
+            t("form.languages"),
+            list(native),
+            default=list(answer.languages),
+            format_func=native.get,
+            placeholder=t("form.languages_placeholder"),
+            select_all=False,
         )
         if st.form_submit_button(t("edit.save"), type="primary"):
             try:
                 participants.edit_challenge(clinic, answer.ticket, new_text, new_languages)
-                state.flash = t("edit.saved")
+                state.flash = "edit.saved"  # a key, so that it shows in the language of the next run
                 st.rerun()
             except Rejected as error:
                 show_error(error)
@@ -114,6 +154,8 @@ st.multiselect(
     key="languages",
     format_func=native.get,
     help=t("form.languages_help"),
+    placeholder=t("form.languages_placeholder"),
+    select_all=False,
     on_change=lambda: state.update(languages_touched=True),
 )
 st.text_input(t("form.name"), key="participant_name", max_chars=MAX_NAME_CHARS)
