@@ -82,7 +82,7 @@ def render_counters(board: Board) -> None:
 def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) -> None:
     key, version = seat.challenge_id, seat.version
     common = (event_code, seat.challenge_id, version)
-    with st.popover("Actions", key=f"pop_{key}"):
+    with st.container(key=f"actions_{key}"):
         numbers = [t.number for t in board.tables]
         st.selectbox("Move to table", numbers, key=f"move_{key}", format_func=lambda n: f"Table {n}")
         st.text_input("Override reason (only if full or no shared language)", key=f"why_{key}")
@@ -115,20 +115,16 @@ def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) ->
         )  # fmt: skip
 
 
-def render_seat(board: Board, seat: Seat, event_code: str, role: str) -> None:
-    with st.container(border=True, key=f"seat_{seat.challenge_id}"):
-        st.text(seat.first_line)
-        who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
-        colour = CONFIDENCE_COLOURS.get(seat.confidence, "gray")
-        badges = f":blue-badge[{escape_markdown(seat.language or '/'.join(seat.languages))}] "
-        badges += f":{colour}-badge[{seat.confidence} {seat.topic_score:.0%}]"
-        if seat.locked:
-            badges += " :violet-badge[:material/lock: locked]"
-        notes = sum(1 for note in board.notes if note["challenge_id"] == seat.challenge_id)
-        if notes:
-            badges += f" :gray-badge[{notes} note{'s' if notes > 1 else ''}]"
-        st.markdown(f"{escape_markdown(who)} {badges}")
-        render_seat_actions(board, seat, event_code, role)
+def seat_line(board: Board, seat: Seat) -> str:
+    """One plain-text line per seated challenge (participant text never goes through Markdown)."""
+    who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
+    flags = [seat.language or "/".join(seat.languages), f"{seat.confidence} {seat.topic_score:.0%}"]
+    if seat.locked:
+        flags.append("locked")
+    notes = sum(1 for note in board.notes if note["challenge_id"] == seat.challenge_id)
+    if notes:
+        flags.append(f"{notes} note{'s' if notes > 1 else ''}")
+    return f"• {who} [{', '.join(flags)}] {seat.first_line}"
 
 
 def render_table(board: Board, table: TableCard, event_code: str, role: str) -> None:
@@ -141,8 +137,8 @@ def render_table(board: Board, table: TableCard, event_code: str, role: str) -> 
         st.caption(f"{escape_markdown(experts)} · {' '.join(table.languages)}")
         fill = f"{table.used}/{table.capacity} seats" + (" · FULL" if table.full else "")
         st.progress(min(table.used / table.capacity, 1.0), text=fill)
-        for seat in table.seats:
-            render_seat(board, seat, event_code, role)
+        if table.seats:
+            st.text("\n".join(seat_line(board, seat) for seat in table.seats))
         st.button(
             "Unlock table" if table.locked else "Lock table", key=f"lock_table_{table.number}", type="tertiary",
             on_click=_act,
@@ -151,13 +147,37 @@ def render_table(board: Board, table: TableCard, event_code: str, role: str) -> 
         )  # fmt: skip
 
 
+def render_action_panel(board: Board, event_code: str, role: str) -> None:
+    """Pick any challenge on the board, then act on it: one panel instead of a menu per seat,
+    so a board of 500 challenges stays quick to draw."""
+    seats = {seat.challenge_id: seat for table in board.tables for seat in table.seats}
+    seats.update({seat.challenge_id: seat for seat in board.triage})
+    if not seats:
+        return
+    st.markdown("#### Act on a challenge")
+
+    def label(challenge_id: int) -> str:
+        seat = seats[challenge_id]
+        where = f"Table {seat.table}" if seat.table is not None else "Triage"
+        who = seat.participant_name or seat.ticket[:4]
+        return f"{where} · {who} · {seat.first_line[:60]}"
+
+    chosen = st.selectbox("Challenge", list(seats), format_func=label, key="act_on")
+    if chosen in seats:
+        st.text(seats[chosen].text[:600])
+        render_seat_actions(board, seats[chosen], event_code, role)
+
+
+TRIAGE_SHOWN = 25
+
+
 def render_triage(board: Board, event_code: str, role: str) -> None:
     st.markdown(f"#### Triage queue ({board.waiting})")
     if not board.triage:
         st.caption("Nobody is waiting for a facilitator.")
         return
     topic_of = {table.number: table.topic_name for table in board.tables}
-    for seat in board.triage:
+    for seat in board.triage[:TRIAGE_SHOWN]:
         with st.container(border=True, key=f"triage_{seat.challenge_id}"):
             st.text(seat.text if len(seat.text) <= 300 else seat.text[:299] + "…")
             who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
@@ -172,7 +192,8 @@ def render_triage(board: Board, event_code: str, role: str) -> None:
                     args=(facilitation.seat_at_table, f"Seated at table {number}.", event_code, seat.challenge_id,
                           seat.version, number, role),
                 )  # fmt: skip
-            render_seat_actions(board, seat, event_code, role)
+    if board.waiting > TRIAGE_SHOWN:
+        st.caption(f"… and {board.waiting - TRIAGE_SHOWN} more: pick them in “Act on a challenge”.")
 
 
 def render_notes(board: Board) -> None:
@@ -180,22 +201,22 @@ def render_notes(board: Board) -> None:
         return
     texts = {seat.challenge_id: seat.first_line for table in board.tables for seat in table.seats}
     texts.update({seat.challenge_id: seat.first_line for seat in board.triage})
+    lines = [
+        f"Table {note['table_number'] or '–'} · {note['kind']}: {note['text']}"
+        + (f"  (on: {texts[note['challenge_id']]})" if note["challenge_id"] in texts else "")
+        for note in board.notes
+    ]
     with st.expander(f"Gathered questions and suggestions ({len(board.notes)})"):
-        for note in board.notes:
-            about = texts.get(note["challenge_id"], "")
-            st.text(
-                f"Table {note['table_number'] or '–'} · {note['kind']}: {note['text']}"
-                + (f"  (on: {about})" if about else "")
-            )
+        st.text("\n".join(lines))
 
 
 def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) -> None:
-    """The whole board: counters, triage queue, table grid, notes."""
+    """The whole board: counters, table grid and notes; the action panel and triage queue beside."""
     message = st.session_state.pop("board_message", None)
     if message:
         (st.error if message[0] == "error" else st.success)(message[1])
     render_counters(board)
-    tables, triage = st.columns([3, 1])
+    tables, side = st.columns([3, 1])
     with tables:
         for start in range(0, len(board.tables), TABLES_PER_ROW):
             columns = st.columns(TABLES_PER_ROW)
@@ -203,5 +224,6 @@ def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) ->
                 with column:
                     render_table(board, table, event_code, role)
         render_notes(board)
-    with triage:
+    with side:
+        render_action_panel(board, event_code, role)
         render_triage(board, event_code, role)

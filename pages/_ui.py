@@ -90,3 +90,47 @@ def join_link(event_code: str) -> str:
         except Exception:  # outside a browser session (AppTest) there is no URL
             base = "/"
     return f"{base.rstrip('/')}/?{urlencode({'event': event_code})}"
+
+
+def browser_language() -> tuple[str | None, str | None]:
+    """What the browser prefers: its Accept-Language header and its navigator.language (None if unknown)."""
+    try:
+        header = st.context.headers.get("Accept-Language")
+    except Exception:  # outside a browser session (AppTest) there are no headers
+        header = None
+    try:
+        locale = st.context.locale
+    except Exception:
+        locale = None
+    return header, locale
+
+
+# Fixed stylesheets: nothing a participant typed ever goes into them (their words stay in st.text and
+# in widgets). What participants type (text areas, inputs, their challenge on the card) and the
+# event's title take their direction from their own first letters, so Arabic on an English page and
+# English on a Hebrew page both read naturally. Streamlit's keyboard hint ("Press Enter to apply") is
+# English only and means nothing on a phone: it goes, the character count after it stays.
+_PARTICIPANT_TEXT_CSS = """
+[data-testid="stMainBlockContainer"] textarea,
+[data-testid="stMainBlockContainer"] input[type="text"],
+.st-key-answer_card [data-testid="stText"] > *,
+.st-key-event_title p { unicode-bidi: plaintext; text-align: start; }
+[data-testid="InputInstructions"] > span:first-child:not(:last-child) { display: none; }
+[data-testid="InputInstructions"] > span:last-child::before { content: none; }
+"""
+# Right to left, the main column, the language list and the tooltips flip (Streamlit aligns each
+# element left, hence `start`), the expanders' arrows point the reading way, and the ticket link,
+# a URL, stays left to right.
+_RIGHT_TO_LEFT_CSS = """
+[data-testid="stMainBlockContainer"] { direction: rtl; }
+[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"] { text-align: start; }
+[data-testid="stMainBlockContainer"] [data-testid="stCode"] { direction: ltr; text-align: left; }
+[data-testid="stMultiSelectDropdown"], [data-testid="stTooltipContent"] { direction: rtl; text-align: right; }
+[data-testid="stExpander"] summary [data-testid="stIconMaterial"] { transform: scaleX(-1); }
+"""
+
+
+def text_direction(direction: str) -> None:
+    """Lay the participant page out for `direction` ('ltr' or 'rtl', as the catalog's languages say)."""
+    css = _PARTICIPANT_TEXT_CSS + (_RIGHT_TO_LEFT_CSS if direction == "rtl" else "")
+    st.html(f"<style>{css}</style>")
