@@ -23,6 +23,7 @@ TRIAGE_WORDS = {
     "no_table": "no table left for this topic",
 }
 TABLES_PER_ROW = 3
+ISOLATE, POP_ISOLATE = "\u2068", "\u2069"  # FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
 
 
 def format_clock(seconds: int | None) -> str:
@@ -66,12 +67,11 @@ def _note(clinic, event_code: str, challenge_id: int, table: int | None, role: s
 
 
 def render_counters(board: Board) -> None:
-    columns = st.columns(5)
-    columns[0].metric("Seated", board.seated)
-    columns[1].metric("In triage", board.waiting)
-    columns[2].metric("Done", board.done)
-    columns[3].metric("Withdrawn", board.withdrawn)
-    columns[4].metric(f"Round {board.round}", format_clock(board.seconds_left))
+    # One line of counters: readable on a projector, and it wraps on a facilitator's phone.
+    st.markdown(
+        f"#### **{board.seated}** seated · **{board.waiting}** in triage · **{board.done}** done · "
+        f"**{board.withdrawn}** withdrawn · round {board.round} **{format_clock(board.seconds_left)}**"
+    )
     if board.per_language:
         st.caption(
             "By language: " + " · ".join(f"{code} {n}" for code, n in sorted(board.per_language.items()))
@@ -124,7 +124,8 @@ def seat_line(board: Board, seat: Seat) -> str:
     notes = sum(1 for note in board.notes if note["challenge_id"] == seat.challenge_id)
     if notes:
         flags.append(f"{notes} note{'s' if notes > 1 else ''}")
-    return f"• {who} [{', '.join(flags)}] {seat.first_line}"
+    # Unicode isolates keep an Arabic or Hebrew line from reordering the brackets around it.
+    return f"• {ISOLATE}{who}{POP_ISOLATE} [{', '.join(flags)}] {ISOLATE}{seat.first_line}{POP_ISOLATE}"
 
 
 def render_table(board: Board, table: TableCard, event_code: str, role: str) -> None:
