@@ -51,7 +51,7 @@ def render_answer(
             st.markdown(f":material/forum: {with_value(t, 'card.in_language', 'language', bold(language))}")
         else:
             st.markdown(f"### {escape_markdown(t('card.triage_title'))}")
-            spoken = ", ".join(native_names.get(code, code) for code in answer.topic_languages)
+            spoken = t("list.separator").join(native_names.get(code, code) for code in answer.topic_languages)
             reason = t(f"card.triage.{answer.triage_reason or 'low_confidence'}", topic=topic, languages=spoken)
             st.warning(escape_markdown(reason))
         if answer.status not in ("withdrawn", "done"):
@@ -60,7 +60,11 @@ def render_answer(
             colour = CONFIDENCE_COLOURS.get(answer.confidence, "gray")
             heading = t("card.why") if answer.seated else t("card.closest", topic=topic)
             st.markdown(f"**{escape_markdown(heading)}** :{colour}-badge[{level}]")
-            reason = t("card.because_of", terms=", ".join(answer.terms)) if answer.terms else t("card.no_terms")
+            reason = (
+                t("card.because_of", terms=t("list.separator").join(answer.terms))
+                if answer.terms
+                else t("card.no_terms")
+            )
             st.markdown(escape_markdown(reason))
             runners = [topic_names.get(topic_id, topic_id) for topic_id in answer.alternatives[:2]]
             if runners:

@@ -119,14 +119,16 @@ _PARTICIPANT_TEXT_CSS = """
 [data-testid="InputInstructions"] > span:last-child::before { content: none; }
 """
 # Right to left, the main column, the language list and the tooltips flip (Streamlit aligns each
-# element left, hence `start`), the expanders' arrows point the reading way, and the ticket link,
-# a URL, stays left to right.
+# element left, hence `start`), the expanders' arrows point the reading way, the chosen languages'
+# remove buttons keep their gap on the text's side, and the ticket link, a URL, stays left to right.
 _RIGHT_TO_LEFT_CSS = """
 [data-testid="stMainBlockContainer"] { direction: rtl; }
 [data-testid="stMainBlockContainer"] [data-testid="stElementContainer"] { text-align: start; }
 [data-testid="stMainBlockContainer"] [data-testid="stCode"] { direction: ltr; text-align: left; }
 [data-testid="stMultiSelectDropdown"], [data-testid="stTooltipContent"] { direction: rtl; text-align: right; }
 [data-testid="stExpander"] summary [data-testid="stIconMaterial"] { transform: scaleX(-1); }
+[data-testid="stMultiSelect"] [data-tag] { margin-right: 0; margin-left: 0.25rem; }
+[data-testid="stMultiSelect"] [data-tag] > button { padding-left: 0; padding-right: 0.5rem; }
 """
 
 

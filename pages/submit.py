@@ -159,7 +159,7 @@ st.multiselect(
     on_change=lambda: state.update(languages_touched=True),
 )
 st.text_input(t("form.name"), key="participant_name", max_chars=MAX_NAME_CHARS)
-if st.button(t("form.submit"), type="primary", use_container_width=True):
+if st.button(t("form.submit"), type="primary", width="stretch"):
     try:
         answer = participants.submit_challenge(
             clinic,
