@@ -17,6 +17,7 @@ navigation = st.navigation(
         PARTICIPANT_PAGE,
         st.Page("pages/board.py", title="Live board", icon=":material/dashboard:", url_path="board"),
         st.Page("pages/display.py", title="Projector", icon=":material/tv:", url_path="display"),
+        st.Page("pages/organize.py", title="Organizer console", icon=":material/tune:", url_path="organize"),
     ],
     position="hidden",
 )

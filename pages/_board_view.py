@@ -188,7 +188,7 @@ def render_triage(board: Board, event_code: str, role: str) -> None:
                 st.button(
                     f"Seat at table {number} · {topic_of.get(number, '')}",
                     key=f"seat_{seat.challenge_id}_{number}",
-                    use_container_width=True,
+                    width="stretch",
                     on_click=_act,
                     args=(facilitation.seat_at_table, f"Seated at table {number}.", event_code, seat.challenge_id,
                           seat.version, number, role),

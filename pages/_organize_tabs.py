@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from clinic import documentation
+from clinic import catalog_io, documentation
 from clinic.errors import Rejected
 from clinic.setup import Clinic
+from pages._ui import escape_markdown
 
 
 def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
@@ -39,7 +41,6 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
         documentation.export_event(clinic, code),
         f"{code}-everything.json",
         "application/json",
-        on_click="ignore",
     )
     with st.expander("Erase participants' personal data"):
         st.warning(
@@ -63,3 +64,81 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
                 st.error(error.message)
             else:
                 st.success(f"Erased: {counts.get('challenges', 0)} challenges made anonymous.")
+
+
+EDITABLE = (
+    (catalog_io.TOPICS, "Topics", "id, name, description, active; name_xx / description_xx / keywords_xx per language"),
+    (catalog_io.EXPERTS, "Experts", "topics and languages separated by ';'; table = the table they host"),
+    (catalog_io.TABLES, "Tables", "number, topic id, capacity (seats)"),
+    (catalog_io.LANGUAGES, "Languages", "ISO 639-1 code, name, native name, direction ltr or rtl"),
+)
+
+
+def _show_refusal(error: Rejected) -> None:
+    problems = getattr(error, "problems", None)
+    if problems:
+        st.error("Nothing was changed:\n\n" + "\n".join(f"- {escape_markdown(str(p))}" for p in problems))
+    else:
+        st.error(error.message)
+
+
+def render_catalog_tab(clinic: Clinic, event: dict, role: str) -> None:
+    """Edit topics, experts, tables and languages; import or export the whole catalog."""
+    code = event["code"]
+    current = catalog_io.event_catalog(clinic, code)
+    rows = catalog_io.catalog_rows(current.catalog)
+    version = event["catalog_version"]
+    if "catalog_saved" in st.session_state:
+        st.success("\n".join(st.session_state.pop("catalog_saved")))
+    section = st.segmented_control(
+        "Edit", [s for s, _, _ in EDITABLE] + ["import"], default=catalog_io.TOPICS, key="catalog_section",
+        format_func=dict([(s, title) for s, title, _ in EDITABLE] + [("import", "Import / export")]).get,
+    )  # fmt: skip
+    if section in dict((s, t) for s, t, _ in EDITABLE):
+        hint = next(h for s, _, h in EDITABLE if s == section)
+        st.caption(f"One row per line; add rows at the bottom, delete with the row menu. Columns: {hint}.")
+        edited = st.data_editor(
+            pd.DataFrame(rows[section]), num_rows="dynamic", width="stretch", hide_index=True,
+            key=f"editor_{section}_{version}",
+        )  # fmt: skip
+        if st.button("Save changes", type="primary", key=f"save_{section}"):
+            try:
+                catalog = catalog_io.edit_catalog(current.catalog, **{section: edited.to_dict("records")})
+                diff = catalog_io.save_catalog_edit(clinic, code, catalog, role)
+            except Rejected as error:
+                _show_refusal(error)
+            else:
+                st.session_state.catalog_saved = ["Saved; routing uses it from now on.", *diff.lines()]
+                st.rerun()
+        return
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Export**")
+        yaml_file = catalog_io.export_yaml(current.catalog, current.settings)
+        zip_file = catalog_io.export_csv_bundle(current.catalog, current.settings)
+        st.download_button("Catalog as one YAML file", yaml_file, f"{code}-catalog.yaml", "application/yaml")
+        st.download_button("Catalog as CSV files (zip)", zip_file, f"{code}-catalog.zip", "application/zip")
+    with right:
+        st.markdown("**Import** (replaces this event's catalog; checked whole, applied all or nothing)")
+        upload = st.file_uploader(
+            "A catalog .yaml or .zip of CSV files", type=["yaml", "yml", "zip"], key="catalog_file"
+        )
+        if upload is None:
+            return
+        try:
+            parsed = catalog_io.parse_catalog(upload.name, upload.getvalue())
+        except Rejected as error:
+            _show_refusal(error)
+            return
+        diff = catalog_io.diff_catalogs(current.catalog, parsed.catalog, current.settings, parsed.settings)
+        st.markdown("**What the import changes**")
+        st.text("\n".join(diff.lines()))
+        if st.button("Apply this import", type="primary", disabled=diff.empty, key="apply_import"):
+            try:
+                applied = catalog_io.import_catalog(clinic, code, parsed.catalog, parsed.settings, role, upload.name)
+            except Rejected as error:
+                _show_refusal(error)
+            else:
+                st.session_state.catalog_saved = [f"Imported {upload.name}.", *applied.lines()]
+                st.rerun()

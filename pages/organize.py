@@ -1,5 +1,6 @@
 """Organizers' console: the catalog, trying challenges, routing quality, events, documentation."""
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,9 +20,8 @@ code = event["code"]
 header, switch, sign_out = st.columns([4, 2, 1], vertical_alignment="bottom")
 header.markdown(f"### Organizer console · {escape_markdown(event['title'])} (`{code}`)")
 events = organizing.list_events(clinic)
-chosen = switch.selectbox(
-    "Event", [e["code"] for e in events], index=[e["code"] for e in events].index(code), key="event_switch"
-)
+# No widget key: the index follows the event in use, also after creating a new one.
+chosen = switch.selectbox("Event", [e["code"] for e in events], index=[e["code"] for e in events].index(code))
 if chosen != code:
     st.session_state.event_code = chosen
     st.query_params["event"] = chosen
@@ -48,7 +48,7 @@ with try_tab:
         else:
             route = trial.route
             names = participants.topic_names(clinic, code, None)
-            place = f"table {route.table} with {route.expert}, in {route.language}" if route.seated else "triage"
+            place = f"table {route.table} with {trial.expert_name}, in {route.language}" if route.seated else "triage"
             st.markdown(
                 f"**{escape_markdown(names.get(route.topic, route.topic))}** · score {route.topic_score:.0%} · "
                 f"confidence **{route.confidence}** · {escape_markdown(place)}"
@@ -104,8 +104,14 @@ with quality_tab:
             min_value=0.0, max_value=1.0, format="percent")})  # fmt: skip
         c.dataframe(by_confidence, hide_index=True)
         st.markdown("**Confusion matrix** (rows: true topic, columns: routed topic)")
-        confusion = pd.DataFrame(result.confusion).T
-        st.dataframe(confusion.style.background_gradient(cmap="Blues", axis=None), use_container_width=True)
+        cells = pd.DataFrame(
+            [(quality.topic_names.get(t, t), quality.topic_names.get(r, r), n)
+             for t, row in result.confusion.items() for r, n in row.items()],
+            columns=["true topic", "routed topic", "challenges"],
+        )  # fmt: skip
+        heat = alt.Chart(cells).mark_rect().encode(x="routed topic:N", y="true topic:N", color="challenges:Q")
+        labels = heat.mark_text(baseline="middle").encode(text="challenges:Q", color=alt.value("black"))
+        st.altair_chart(heat + labels, width="stretch")
         st.markdown("**Triage threshold**: below it, a challenge goes to the facilitators instead of a table")
         curve = pd.DataFrame(quality.curve, columns=["threshold", "share to triage", "accuracy of the rest"])
         threshold = st.slider("Threshold", 0.0, 0.8, 0.3, 0.02)
