@@ -78,8 +78,11 @@ class AssignmentProblem:
     """One round to assign.
 
     `kept`: challenge id -> (table, expert id or None) for seats that must not move (locked by a
-    facilitator, placed by hand); with no expert given, the best-placed host of that table is named.
-    `occupancy`: seats held by people outside this problem, and the tables closed to new seats.
+    facilitator, placed by hand, or at a closed table); they are kept even where they break a
+    rule (a facilitator's override), and a table or expert they overfill is named in the
+    diagnoses. With no expert given, the host speaking the participant's best language is named.
+    `occupancy`: seats held by people outside this problem (not its challenges, kept or not), and
+    the tables closed to new seats.
     """
 
     challenges: tuple[Challenge, ...]
@@ -271,7 +274,10 @@ def _max_flow(arcs: np.ndarray, slots: np.ndarray, rem_t: np.ndarray, e_table: n
         [1 + starts, 1 + n_rows + ei, 1 + n_rows + n_experts + e_table[experts], np.full(len(tables), sink)]
     )
     capacity = np.concatenate([np.ones(len(starts)), np.ones(len(ci)), slots[experts], rem_t[tables]])
-    graph = sp.csr_array((capacity.astype(np.int32), (tails, heads)), shape=(n, n))
+    # The edges come grouped by tail already, so the CSR arrays are built directly (scipy's
+    # general constructor costs more than the flow itself on a small round).
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=n))])
+    graph = sp.csr_array((capacity.astype(np.int32), heads.astype(np.int32), indptr.astype(np.int32)), shape=(n, n))
     return int(maximum_flow(graph, 0, sink).flow_value)
 
 
@@ -293,7 +299,7 @@ def _solve_seats(arcs: np.ndarray, fit: np.ndarray, slots: np.ndarray, seated: i
     blocker_table = np.repeat(np.arange(len(model.rem_t)), surplus)
     n_slots, n_triage = len(slot_expert), n_rows - seated
     cost = np.full((n_rows + len(blocker_table), n_slots + n_triage), np.inf)
-    cost[:n_rows, :n_slots] = np.where(arcs[:, slot_expert], penalty - fit[:, slot_expert], np.inf)
+    cost[:n_rows, :n_slots] = np.where(arcs, -fit, np.inf)[:, slot_expert] + penalty
     cost[:n_rows, n_slots:] = 0.0
     cost[n_rows:, :n_slots] = np.where(slot_table == blocker_table[:, None], 0.0, np.inf)
     rows, columns = linear_sum_assignment(cost)
@@ -398,8 +404,6 @@ class _Round:
                     f"Challenge {cid} is kept at table {number}, where no expert present speaks "
                     f"{self.words(self.spoken[c])}."
                 )
-            if self.sat[c, t]:
-                self.notes.append(f"Challenge {cid} is kept at table {number}, where its author has already sat.")
         for t, table in enumerate(self.tables):
             if self.used_t[t] > table.capacity:
                 self.notes.append(
@@ -505,12 +509,17 @@ class _Round:
         if not count or not n_t or not len(self.experts):
             return [()] * n_c
         best = np.full((n_c, n_t), -np.inf)
+        expert = np.zeros((n_c, n_t), dtype=int)  # the best expert of each table for each challenge
         free_seats = np.zeros((n_c, n_t), dtype=int)
-        for t in range(n_t):
-            hosts = self.hosts[t]
-            if hosts:
-                best[:, t] = np.where(self.allowed[:, hosts], self.fit[:, hosts], -np.inf).max(axis=1)
-                free_seats[:, t] = np.minimum(self.allowed[:, hosts] @ np.maximum(left_e[hosts], 0), left_t[t])
+        for t, hosts in enumerate(self.hosts):
+            if not hosts:
+                continue
+            hosts = np.array(hosts)
+            fits = np.where(self.allowed[:, hosts], self.fit[:, hosts], -np.inf)
+            best[:, t] = fits.max(axis=1)
+            equal = fits == best[:, t : t + 1]
+            expert[:, t] = hosts[np.argmax(equal * (1 + (left_e[hosts] > 0)), axis=1)]  # room first, then order
+            free_seats[:, t] = np.minimum(self.allowed[:, hosts] @ np.maximum(left_e[hosts], 0), left_t[t])
         for c in range(n_c):
             here = self.kept[c][0] if c in self.kept else (self.e_table[expert_of[c]] if expert_of[c] >= 0 else None)
             if here is not None:
@@ -520,25 +529,20 @@ class _Round:
         for c in range(n_c):
             row = []
             for t in order[c]:
-                if not np.isfinite(best[c, t]):
+                if best[c, t] == -np.inf:
                     break
-                hosts = [h for h in self.hosts[t] if self.allowed[c, h]]
-                e = max(hosts, key=lambda h: (self.fit[c, h], left_e[h] > 0, -h))
-                row.append(
-                    Alternate(
-                        self.tables[t].number,
-                        self.experts[e].id,
-                        self.spoken[c][self.rank[c, e]],
-                        float(self.fit[c, e]),
-                        int(max(free_seats[c, t], 0)),
-                    )  # fmt: skip
-                )
+                e = expert[c, t]
+                language = self.spoken[c][self.rank[c, e]]
+                row.append(Alternate(self.tables[t].number, self.experts[e].id, language, float(best[c, t]),
+                                     int(max(free_seats[c, t], 0))))  # fmt: skip
             found.append(tuple(row))
         return found
 
     def _tables_words(self, ts: Sequence[int]) -> str:
-        numbers = sorted(self.tables[t].number for t in set(ts))
-        listed = [str(n) for n in numbers]
+        """'table 5', 'tables 5 and 8', or, past six, 'tables 1, 2, 3, 4, 5 and 55 others'."""
+        listed = [str(n) for n in sorted(self.tables[t].number for t in set(ts))]
+        if len(listed) > 6:
+            listed = [*listed[:5], f"{len(listed) - 5} others"]
         joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
         return ("table " if len(listed) == 1 else "tables ") + joined
 
@@ -655,18 +659,23 @@ class _Round:
         name = self.names.get(language, language)
         article = "an" if name[:1].lower() in "aeiou" else "a"
         knobs = [f"add {article} {name}-speaking expert"]
+        # Full tables this group could fill through an expert with room; then full experts
+        # (with their table, when that is full too). A long list is summed up, not recited.
         reached = sorted({int(self.e_table[e]) for e in experts if left_e[e] > 0 and left_t[self.e_table[e]] <= 0})
-        knobs += [f"raise table {self.tables[t].number}'s capacity ({self.tables[t].capacity})" for t in reached]
-        for e in experts:
-            if left_e[e] > 0:
-                continue
-            expert, t = self.experts[e], int(self.e_table[e])
-            knob = f"raise {expert.name}'s capacity per round ({expert.capacity})"
-            if left_t[t] <= 0 and t not in reached:
-                knob += f" and table {self.tables[t].number}'s ({self.tables[t].capacity})"
-            knobs.append(knob)
-        if len(knobs) > 4:
-            knobs = knobs[:4]
+        full = [e for e in experts if left_e[e] <= 0]
+        if len(reached) > 3:
+            knobs.append(f"raise the capacity of {self._tables_words(reached)}")
+        else:
+            knobs += [f"raise table {self.tables[t].number}'s capacity ({self.tables[t].capacity})" for t in reached]
+        if len(full) > 3:
+            knobs.append(f"raise the capacity per round of the {len(full)} experts who are full")
+        else:
+            for e in full:
+                expert, t = self.experts[e], int(self.e_table[e])
+                knob = f"raise {expert.name}'s capacity per round ({expert.capacity})"
+                if left_t[t] <= 0 and t not in reached:
+                    knob += f" and table {self.tables[t].number}'s ({self.tables[t].capacity})"
+                knobs.append(knob)
         remedy = knobs[0] if len(knobs) == 1 else ", ".join(knobs[:-1]) + " or " + knobs[-1]
         seats = len(sitting)
         plural = "" if seats == 1 else "s"
