@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from clinic.errors import Rejected
 from clinic.seating import assignment_values, live_occupancy, route_from_assignment
 from clinic.setup import Clinic
+from matching.assignment import Assigner, AssignmentProblem, Challenge
 from matching.limits import MAX_NOTE_CHARS
+from matching.router import LOW_CONFIDENCE, Occupancy
 from matching.text import clean_text
 from store import catalog as catalog_store
 from store import challenges as challenge_store
@@ -398,3 +400,85 @@ def add_note(
         challenge_store.record_audit(connection, event["id"], role, "note", f"challenge:{challenge_id}")
 
     in_transaction(clinic.engine, work)
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """What "optimise this round" would do: who moves where, and what cannot be helped."""
+
+    moves: tuple  # matching.assignment.Move: challenge id, from table, to table
+    seated: int
+    triaged: int
+    total_fit: float
+    diagnoses: tuple[str, ...]
+    marker: tuple[int, int]  # the board state the plan was made for
+
+
+def _round_problem(connection, event: dict, catalog, fair: bool):
+    round_number = event["current_round"]
+    rows = challenge_store.challenges_with_assignments(connection, event["id"], round_number)
+    locked_tables = catalog_store.locked_tables(connection, event["id"])
+    challenges, kept, current = [], {}, {}
+    for row in rows:
+        assignment = challenge_store.current_assignment(connection, row["id"], round_number)
+        if assignment is None:
+            continue
+        current[row["id"]] = assignment["table_number"]
+        challenge = challenge_store.challenge_by_id(connection, row["id"])
+        route = route_from_assignment(challenge, assignment)
+        sat_at = challenge_store.tables_sat_at(connection, row["id"], round_number)
+        challenges.append(Challenge.from_route(row["id"], route, sat_at))
+        if assignment["table_number"] is not None and (
+            assignment["locked"] or assignment["method"] == "manual" or assignment["table_number"] in locked_tables
+        ):
+            kept[row["id"]] = (assignment["table_number"], assignment["expert_id"])
+    problem = AssignmentProblem(tuple(challenges), catalog, kept, Occupancy.of(closed=locked_tables))
+    # Low-confidence challenges stay for a facilitator to judge: never seated on a guess.
+    return Assigner(fair=fair, min_fit=LOW_CONFIDENCE).assign(problem), current
+
+
+def plan_round(clinic: Clinic, event_code: str, fair: bool = False) -> RoundPlan:
+    """The optimal seating of every unlocked challenge of the round, as a preview (nothing stored)."""
+    event = _event(clinic, event_code)
+    catalog = clinic.router(event).catalog_
+    with clinic.engine.connect() as connection:
+        event = catalog_store.event_by_id(connection, event["id"])
+        marker = catalog_store.change_marker(connection, event["id"])
+        assignment, current = _round_problem(connection, event, catalog, fair)
+    return RoundPlan(
+        moves=assignment.moves(current),
+        seated=len(assignment.seated),
+        triaged=len(assignment.triaged),
+        total_fit=round(assignment.total_fit, 3),
+        diagnoses=tuple(assignment.diagnoses),
+        marker=marker,
+    )
+
+
+def apply_round_plan(clinic: Clinic, event_code: str, plan: RoundPlan, role: str, fair: bool = False) -> int:
+    """Store the optimal seating if the board is still as it was when previewed; returns moves made."""
+    event = _event(clinic, event_code)
+    catalog = clinic.router(event).catalog_
+
+    def work(connection):
+        current_event = catalog_store.lock_event(connection, event["id"])
+        if catalog_store.change_marker(connection, event["id"]) != plan.marker:
+            raise Rejected("stale", "The board changed since the preview; look at the new preview and apply again.")
+        assignment, current = _round_problem(connection, current_event, catalog, fair)
+        moved = 0
+        for placement in assignment.placements:
+            if placement.kept or current.get(placement.challenge) == placement.table:
+                continue
+            challenge = challenge_store.challenge_by_id(connection, placement.challenge)
+            challenge_store.save_assignment(
+                connection, challenge, current_event["current_round"], table_number=placement.table,
+                expert_id=placement.expert, language=placement.language, method="optimized",
+                triage_reason=placement.triage_reason,
+            )  # fmt: skip
+            status = challenge_store.STATUS_ASSIGNED if placement.table is not None else challenge_store.STATUS_WAITING
+            challenge_store.update_challenge(connection, challenge, status=status)
+            moved += 1
+        challenge_store.record_audit(connection, event["id"], role, "optimise_round", "round", moved=moved, fair=fair)
+        return moved
+
+    return in_transaction(clinic.engine, work)

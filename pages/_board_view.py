@@ -228,3 +228,42 @@ def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) ->
     with side:
         render_action_panel(board, event_code, role)
         render_triage(board, event_code, role)
+
+
+def render_optimise(clinic, event_code: str, role: str) -> None:
+    """Preview the optimal seating of the round's unlocked challenges, then apply it in one click."""
+    st.caption(
+        "Re-seats every challenge that is not locked or placed by hand, so that as many as possible sit at "
+        "their best table in a language they share with the expert. Low-confidence ones stay in triage."
+    )
+    fair = st.toggle("Fairness: raise the worst-off participant's fit first", key="optimise_fair")
+    if st.button("Preview", key="optimise_preview"):
+        st.session_state.round_plan = (fair, facilitation.plan_round(clinic, event_code, fair))
+    if "round_plan" not in st.session_state:
+        return
+    planned_fair, plan = st.session_state.round_plan
+    board = facilitation.board_snapshot(clinic, event_code)
+    names = {
+        seat.challenge_id: seat.participant_name or f"ticket {seat.ticket[:4]}…"
+        for seat in [*(s for t in board.tables for s in t.seats), *board.triage]
+    }
+    lines = [
+        f"{names.get(move.challenge, move.challenge)}: "
+        f"{'triage' if move.from_table is None else f'table {move.from_table}'} → "
+        f"{'triage' if move.to_table is None else f'table {move.to_table}'}"
+        for move in plan.moves
+    ]
+    st.text("\n".join(lines) if lines else "Nobody would move: the round is already optimal.")
+    st.caption(f"{plan.seated} seated, {plan.triaged} in triage after it · total fit {plan.total_fit}")
+    for diagnosis in plan.diagnoses:
+        st.warning(escape_markdown(diagnosis))
+    if plan.moves and st.button(f"Apply {len(plan.moves)} moves", type="primary", key="optimise_apply"):
+        try:
+            moved = facilitation.apply_round_plan(clinic, event_code, plan, role, planned_fair)
+        except Rejected as error:
+            st.session_state.board_message = ("error", error.message)
+        else:
+            st.session_state.board_message = ("success", f"Optimised: {moved} challenges moved.")
+        st.session_state.pop("round_plan", None)
+        st.session_state.pop("board_cache", None)
+        st.rerun()

@@ -7,7 +7,7 @@ import streamlit as st
 from clinic import facilitation
 from clinic.access import ROLE_FACILITATOR
 from pages._auth import logout_button, require_role
-from pages._board_view import format_clock, render_board
+from pages._board_view import format_clock, render_board, render_optimise
 from pages._ui import current_event, escape_markdown, open_clinic
 
 # A live view polls the store's change counter this often; the board is re-read only when it moved.
@@ -22,10 +22,10 @@ clinic = open_clinic()
 event = current_event()
 code = event["code"]
 
-header, actions = st.columns([3, 2], vertical_alignment="bottom")
+header, actions = st.columns([3, 3], vertical_alignment="bottom")
 header.markdown(f"### Live board · {escape_markdown(event['title'])}")
 with actions:
-    start, projector, sign_out = st.columns(3)
+    start, optimise, projector, sign_out = st.columns(4)
     if event["round_started_at"] is None:
         if start.button(f"Start round {event['current_round']}", type="primary", key="start_clock"):
             facilitation.start_clock(clinic, code, role)
@@ -40,6 +40,8 @@ with actions:
         )
         st.session_state.pop("board_cache", None)
         st.rerun()
+    with optimise.popover("Optimise this round"):
+        render_optimise(clinic, code, role)
     projector.page_link("pages/display.py", label="Projector view", icon=":material/tv:")
     with sign_out:
         logout_button()

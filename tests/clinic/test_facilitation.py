@@ -162,3 +162,39 @@ def test_start_clock_starts_the_first_round_without_moving_anyone(clinic):
     board = F.board_snapshot(clinic, EVENT)
     assert board.round == 1 and 0 < board.seconds_left <= 35 * 60
     assert seat_of(board, answer.ticket)[0] == answer.table
+
+
+def test_optimise_round_keeps_locked_seats_and_names_the_shortage(clinic):
+    for i in range(8):
+        submit(clinic, f"We need a grant and sponsors for workshop {i}", languages=("en", "fr"))
+    overflow = submit(clinic, "Our sponsor wants its logo everywhere: how much money is fair?", languages=("en", "fr"))
+    assert overflow.triage_reason == "tables_full"
+    board = F.board_snapshot(clinic, EVENT)
+    _, locked = seat_of(board, board.tables[0].seats[0].ticket)
+    F.set_locked(clinic, EVENT, locked.challenge_id, locked.version, True, ROLE)
+
+    plan = F.plan_round(clinic, EVENT)
+    # Nine grant questions, eight grant seats: the plan keeps the locked one, seats the eight best
+    # fits and names the knob to turn.
+    assert plan.seated == 8 and plan.triaged == 1
+    assert all(move.challenge != locked.challenge_id for move in plan.moves)
+    assert any("raise table 1's capacity" in diagnosis for diagnosis in plan.diagnoses)
+    assert F.apply_round_plan(clinic, EVENT, plan, ROLE) == len(plan.moves)
+
+    board = F.board_snapshot(clinic, EVENT)
+    assert board.seated == 8 and board.waiting == 1
+    assert locked.challenge_id in [seat.challenge_id for seat in board.tables[0].seats]
+    assert all(table.used <= table.capacity for table in board.tables)
+    assert "optimise_round" in audit_actions(clinic)
+
+
+def test_optimise_refuses_a_stale_preview_and_leaves_low_confidence_in_triage(clinic):
+    unsure = submit(clinic, "ok then")
+    plan = F.plan_round(clinic, EVENT)
+    submit(clinic, "Looking for a grant to pay for travel")
+    with pytest.raises(Rejected) as refused:
+        F.apply_round_plan(clinic, EVENT, plan, ROLE)
+    assert refused.value.code == "stale"
+    plan = F.plan_round(clinic, EVENT)
+    F.apply_round_plan(clinic, EVENT, plan, ROLE)
+    assert P.answer_for_ticket(clinic, unsure.ticket).table is None

@@ -182,3 +182,15 @@ def test_next_round_from_the_board(board, database):
     assert not board.exception
     assert any("Round 2 started" in s.value for s in board.success)
     assert P.answer_for_ticket(clinic, answer.ticket).round == 2
+
+
+def test_optimise_button_previews_then_applies(board, database):
+    clinic = Clinic.open(database.url)
+    for i in range(9):
+        P.submit_challenge(clinic, "wmcon2018", f"We need a grant and sponsors for workshop {i}", ["en"])
+    sign_in(board)
+    board.button(key="optimise_preview").click()
+    board.run()
+    assert not board.exception
+    assert any("raise table 1's capacity" in w.value for w in board.warning)
+    assert any("seated, 1 in triage after it" in c.value for c in board.caption)
