@@ -275,3 +275,7 @@ def topic_names(clinic: Clinic, event_code: str, language: str | None) -> dict[s
     """Topic id -> name in `language` where the catalog has it, else in the default."""
     catalog = clinic.router(_open_event(clinic, event_code)).catalog_
     return {topic.id: topic.name_in(language) for topic in catalog.topics}
+
+
+def event_language_codes(clinic: Clinic, event_code: str) -> tuple[str, ...]:
+    return tuple(language.code for language in event_languages(clinic, event_code))

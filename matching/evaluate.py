@@ -173,10 +173,23 @@ class _ProfileOnly(TopicClassifier):
         return super().fit(replace(catalog, examples=()))
 
 
+def v1_router() -> TopicClassifier:
+    """The foundation's router: the same model, learning from the first batch of samples only
+    (files samples/<language>.csv, 112 per language), before batches 2 and 3 were written."""
+    return _FirstBatchOnly()
+
+
+class _FirstBatchOnly(TopicClassifier):
+    def fit(self, catalog: Catalog) -> _FirstBatchOnly:
+        first = tuple(e for e in catalog.examples if "-b2-" not in e.id and "-b3-" not in e.id)
+        return super().fit(replace(catalog, examples=first))
+
+
 BASELINES: dict[str, Callable[[], object]] = {
     "majority topic": MajorityBaseline,
     "word TF-IDF on English topic descriptions": EnglishDescriptionBaseline,
     "TF-IDF on keywords in six languages (no examples)": keyword_profile_baseline,
+    "v1 router (first batch of samples only)": v1_router,
 }
 
 

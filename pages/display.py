@@ -5,17 +5,16 @@ from io import BytesIO
 import segno
 import streamlit as st
 
-from clinic import facilitation
+from clinic import facilitation, participants
 from clinic.access import ROLE_FACILITATOR
+from clinic.i18n import translate
 from pages._auth import require_role
 from pages._board_view import format_clock
 from pages._ui import current_event, escape_markdown, join_link, open_clinic
 
 REFRESH_SECONDS = 2
 
-st.set_page_config(
-    layout="wide", initial_sidebar_state="collapsed"
-)  # staff screens use the whole laptop or projector width
+st.set_page_config(layout="wide", initial_sidebar_state="collapsed")  # the whole projector width
 TABLES_PER_ROW = 4
 
 require_role(ROLE_FACILITATOR)
@@ -34,7 +33,10 @@ def qr_png(url: str) -> bytes:
 title, join = st.columns([3, 1], vertical_alignment="center")
 with title:
     st.markdown(f"# {escape_markdown(event['title'])}")
-    st.markdown(f"### Join from your phone: `{link}`")
+    st.markdown(f"### {escape_markdown(translate(event['default_language'], 'display.join'))}: `{link}`")
+    # The room speaks the clinic's languages: the invitation stands in each of them.
+    others = [translate(code, "display.join") for code in participants.event_language_codes(clinic, event["code"])]
+    st.markdown(" · ".join(f"**{escape_markdown(text)}**" for text in dict.fromkeys(others)))
 with join:
     st.image(qr_png(link), width=220)
 
