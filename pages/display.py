@@ -45,7 +45,7 @@ with join:
 def live_display() -> None:
     board = facilitation.board_snapshot(clinic, event["code"])
     seconds = facilitation.seconds_left(board.event)
-    st.markdown(f"## Round {board.round} · {format_clock(seconds)}")
+    st.markdown(f"## Round {board.round}" + ("" if seconds is None else f" · {format_clock(seconds)}"))
     st.caption(f"{board.seated} seated · {board.waiting} waiting for a facilitator · {board.done} done")
     for start in range(0, len(board.tables), TABLES_PER_ROW):
         for column, table in zip(
