@@ -225,9 +225,13 @@ class TermFinder:
         readable = np.fromiter((" " not in str(name) and not str(name).isdigit() for name in self.names), bool, n_words)
         self.usable = readable & ~(common & (event_lift < min_lift))
 
-    def terms(self, members: np.ndarray, top: int = NAME_TERMS) -> tuple[Term, ...]:
-        """The group's best words, best first (none when nothing is shared enough)."""
-        ranked = self._ranked(members, top)
+    def terms(self, members: np.ndarray, top: int = NAME_TERMS, cautious: bool = True) -> tuple[Term, ...]:
+        """The group's best words, best first (none when nothing is shared enough).
+
+        `cautious=False` for a group found by other means (two near-duplicates): their words are
+        not discounted for chance, so even a pair can be named by the word it shares.
+        """
+        ranked = self._ranked(members, top, cautious)
         forms = _surface_forms([self.texts[i] for i in members]) if self.texts is not None else {}
         return tuple(Term(forms.get(str(self.names[j]), str(self.names[j])), count) for j, count in ranked)
 
@@ -250,7 +254,7 @@ class TermFinder:
             return None
         return uses, self.terms(uses) or self.terms(members)
 
-    def _ranked(self, members: np.ndarray, top: int) -> list[tuple[int, int]]:
+    def _ranked(self, members: np.ndarray, top: int, cautious: bool = True) -> list[tuple[int, int]]:
         """(word column, members using it) of the group's best words."""
         n_in = len(members)
         n_out = self.words.shape[0] - n_in
@@ -259,7 +263,7 @@ class TermFinder:
         share_in = in_counts / max(n_in, 1)
         expected_in = self.background.expected(list(self.languages[members]))[: len(self.names)] / max(n_in, 1)
         ordinary = np.maximum((out_counts + 1.0) / (n_out + 1.0), expected_in)
-        lift = (_cautious(in_counts) / max(n_in, 1)) / ordinary
+        lift = ((_cautious(in_counts) if cautious else in_counts) / max(n_in, 1)) / ordinary
         candidates = np.flatnonzero(
             self.usable & (share_in >= MIN_NAME_SHARE) & (in_counts >= 2) & (lift >= self.min_lift)
         )
@@ -538,8 +542,9 @@ def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
 
 
 def _variants(a: str, b: str) -> bool:
-    """Two forms of one word, as far as a name needs to know ("radio", "radios")."""
-    return a.startswith(b) or b.startswith(a)
+    """Two forms of one word, as far as a name needs to know ("radio", "radios"; "tv" is only "tv")."""
+    shorter, longer = sorted((a, b), key=len)
+    return longer.startswith(shorter) if len(shorter) >= 4 else a == b
 
 
 def _capitalised(word: str) -> str:

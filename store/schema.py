@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -192,4 +193,37 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("target", Text, nullable=False, default=""),
     Column("detail", JSON, nullable=False, default=dict),
+)
+
+# "Me too": a participant joins another's challenge (instead of or besides their own). The supporter
+# is their own challenge, or, for someone who wrote none, a random key their browser session holds,
+# stored hashed: the row says nothing about who they are and lets nobody act as them.
+me_too = Table(
+    "me_too",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("challenge_id", ForeignKey("challenges.id", ondelete="CASCADE"), nullable=False),  # the one joined
+    Column("supporter_challenge_id", ForeignKey("challenges.id", ondelete="CASCADE")),
+    Column("supporter_key", String(64)),  # sha256 hex of the session's key, when there is no own challenge
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("challenge_id", "supporter_challenge_id", name="uq_me_too_challenge"),
+    UniqueConstraint("challenge_id", "supporter_key", name="uq_me_too_key"),
+    CheckConstraint("(supporter_challenge_id IS NULL) <> (supporter_key IS NULL)", name="ck_me_too_one_supporter"),
+)
+
+# What organizers decided about a suggested topic (dismissed it, or created a topic from it), so the
+# suggestion does not come back as it grows: its key (from its words) and its members at the time.
+suggestion_decisions = Table(
+    "suggestion_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("suggestion_key", String(32), nullable=False),
+    Column("members", JSON, nullable=False, default=list),  # challenge ids
+    Column("decision", String(16), nullable=False),  # dismissed | created
+    Column("topic_id", String(40)),  # the topic created from it
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("event_id", "suggestion_key", name="uq_suggestion_decision"),
 )
