@@ -5,12 +5,13 @@ Participant text is shown with st.text only; catalog names pass through escape_m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
 from clinic import facilitation
 from clinic.access import ROLE_FACILITATOR
+from clinic.emergent import SimilarGroup, group_of
 from clinic.errors import Rejected
 from clinic.facilitation import Board, Seat, TableCard
 from pages._ui import escape_markdown, open_clinic
@@ -115,7 +116,7 @@ def render_seat_actions(board: Board, seat: Seat, event_code: str, role: str) ->
         )  # fmt: skip
 
 
-def seat_line(board: Board, seat: Seat) -> str:
+def seat_line(board: Board, seat: Seat, me_too: Mapping[int, int] | None = None) -> str:
     """One plain-text line per seated challenge (participant text never goes through Markdown)."""
     who = seat.participant_name or f"ticket {seat.ticket[:4]}…"
     flags = [seat.language or "/".join(seat.languages), f"{seat.confidence} {seat.topic_score:.0%}"]
@@ -124,11 +125,13 @@ def seat_line(board: Board, seat: Seat) -> str:
     notes = sum(1 for note in board.notes if note["challenge_id"] == seat.challenge_id)
     if notes:
         flags.append(f"{notes} note{'s' if notes > 1 else ''}")
+    if me_too and me_too.get(seat.challenge_id):
+        flags.append(f"+{me_too[seat.challenge_id]} me too")
     # Unicode isolates keep an Arabic or Hebrew line from reordering the brackets around it.
     return f"• {ISOLATE}{who}{POP_ISOLATE} [{', '.join(flags)}] {ISOLATE}{seat.first_line}{POP_ISOLATE}"
 
 
-def render_table(board: Board, table: TableCard, event_code: str, role: str) -> None:
+def render_table(board: Board, table: TableCard, event_code: str, role: str, me_too: Mapping[int, int]) -> None:
     with st.container(border=True, key=f"table_{table.number}"):
         title = f"**Table {table.number}** · {escape_markdown(table.topic_name)}"
         if table.locked:
@@ -139,7 +142,7 @@ def render_table(board: Board, table: TableCard, event_code: str, role: str) -> 
         fill = f"{table.used}/{table.capacity} seats" + (" · FULL" if table.full else "")
         st.progress(min(table.used / table.capacity, 1.0), text=fill)
         if table.seats:
-            st.text("\n".join(seat_line(board, seat) for seat in table.seats))
+            st.text("\n".join(seat_line(board, seat, me_too) for seat in table.seats))
         st.button(
             "Unlock table" if table.locked else "Lock table", key=f"lock_table_{table.number}", type="tertiary",
             on_click=_act,
@@ -148,7 +151,7 @@ def render_table(board: Board, table: TableCard, event_code: str, role: str) -> 
         )  # fmt: skip
 
 
-def render_action_panel(board: Board, event_code: str, role: str) -> None:
+def render_action_panel(board: Board, event_code: str, role: str, groups: Sequence[SimilarGroup] = ()) -> None:
     """Pick any challenge on the board, then act on it: one panel instead of a menu per seat,
     so a board of 500 challenges stays quick to draw."""
     seats = {seat.challenge_id: seat for table in board.tables for seat in table.seats}
@@ -166,10 +169,28 @@ def render_action_panel(board: Board, event_code: str, role: str) -> None:
     chosen = st.selectbox("Challenge", list(seats), format_func=label, key="act_on")
     if chosen in seats:
         st.text(seats[chosen].text[:600])
+        group = group_of(list(groups), chosen)
+        if group and group.others(chosen):
+            about = f" about: {', '.join(group.terms)}" if group.terms else ""
+            st.caption(f"{group.others(chosen)} others asked{escape_markdown(about)}")
+            where = [f"{seats[i].table or 'triage'}: {seats[i].first_line[:50]}" for i in group.challenge_ids
+                     if i != chosen and i in seats]  # fmt: skip
+            st.text("\n".join(where[:5]))
         render_seat_actions(board, seats[chosen], event_code, role)
 
 
 TRIAGE_SHOWN = 25
+
+
+def render_groups(board: Board, groups: Sequence[SimilarGroup]) -> None:
+    """Challenges that ask about the same thing: the seed's groups "based on topics suggested by participants"."""
+    shown = [group for group in groups if group.size >= 3][:5]
+    if not shown:
+        return
+    st.markdown("#### Asked by several")
+    for group in shown:
+        about = ", ".join(group.terms) if group.terms else "similar wording"
+        st.caption(f"{group.size} challenges about: {escape_markdown(about)}")
 
 
 def render_triage(board: Board, event_code: str, role: str) -> None:
@@ -211,7 +232,13 @@ def render_notes(board: Board) -> None:
         st.text("\n".join(lines))
 
 
-def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) -> None:
+def render_board(
+    board: Board,
+    event_code: str,
+    role: str = ROLE_FACILITATOR,
+    groups: Sequence[SimilarGroup] = (),
+    me_too: Mapping[int, int] | None = None,
+) -> None:
     """The whole board: counters, table grid and notes; the action panel and triage queue beside."""
     message = st.session_state.pop("board_message", None)
     if message:
@@ -223,10 +250,11 @@ def render_board(board: Board, event_code: str, role: str = ROLE_FACILITATOR) ->
             columns = st.columns(TABLES_PER_ROW)
             for column, table in zip(columns, board.tables[start : start + TABLES_PER_ROW], strict=False):
                 with column:
-                    render_table(board, table, event_code, role)
+                    render_table(board, table, event_code, role, me_too or {})
         render_notes(board)
     with side:
-        render_action_panel(board, event_code, role)
+        render_groups(board, groups)
+        render_action_panel(board, event_code, role, groups)
         render_triage(board, event_code, role)
 
 

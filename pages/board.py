@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from clinic import facilitation
+from clinic import emergent, facilitation
 from clinic.access import ROLE_FACILITATOR
 from pages._auth import logout_button, require_role
 from pages._board_view import format_clock, render_board, render_optimise
@@ -51,13 +51,17 @@ with actions:
 def live_board() -> None:
     marker = facilitation.change_marker(clinic, event["id"])
     cached = st.session_state.get("board_cache")
-    if cached is None or cached.marker != marker:
-        cached = st.session_state.board_cache = facilitation.board_snapshot(clinic, code)
+    if cached is None or cached[0].marker != marker:
+        # Re-read only when something changed: the snapshot, similar challenges and "me too" counts.
+        snapshot = facilitation.board_snapshot(clinic, code)
+        cached = (snapshot, emergent.similar_groups(clinic, code), emergent.me_too_counts(clinic, code))
+        st.session_state.board_cache = cached
+    cached, groups, me_too = cached
     # The clock moves even when nothing else does.
     board = replace(cached, seconds_left=facilitation.seconds_left(cached.event))
     clock = "clock not started" if board.seconds_left is None else f"{format_clock(board.seconds_left)} left"
     st.caption(f"Round {board.round} · {clock} · updates itself every {REFRESH_SECONDS} s")
-    render_board(board, code, role)
+    render_board(board, code, role, groups, me_too)
 
 
 live_board()

@@ -7,7 +7,7 @@ to left for Arabic and Hebrew.
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
-from clinic import participants
+from clinic import emergent, participants
 from clinic.errors import Rejected
 from clinic.i18n import choose_language, explain, translate
 from matching.limits import MAX_CHALLENGE_CHARS, MAX_NAME_CHARS
@@ -112,6 +112,20 @@ if ticket:
             forget_ticket()
             st.rerun()
         st.stop()
+    # Others who asked much the same: say "me too" (their text only, never who wrote it).
+    similar = emergent.similar_for_ticket(clinic, answer.ticket)
+    if similar:
+        already = emergent.joined(clinic, answer.ticket)
+        with st.container(border=True, key="similar_box"):
+            st.markdown(f"**{escape_markdown(t('similar.title'))}**")
+            st.caption(t("similar.help"))
+            for item in similar:
+                st.text(item.text if len(item.text) <= 300 else item.text[:299] + "…")
+                if item.challenge_id in already:
+                    st.caption(t("similar.joined"))
+                elif st.button(t("similar.me_too"), key=f"me_too_{item.challenge_id}"):
+                    emergent.me_too(clinic, answer.ticket, item.challenge_id)
+                    st.rerun()
     with st.expander(t("edit.title")), st.form("edit"):
         new_text = st.text_area(t("form.challenge"), value=answer.text, max_chars=MAX_CHALLENGE_CHARS, height=140)
         new_languages = st.multiselect(
