@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
-from clinic import catalog_io, documentation
+from clinic import catalog_io, documentation, emergent, facilitation
 from clinic.errors import Rejected
 from clinic.setup import Clinic
+from matching.limits import TOPIC_ID_PATTERN
+from matching.text import normalize
 from pages._ui import escape_markdown
 
 
@@ -142,3 +147,65 @@ def render_catalog_tab(clinic: Clinic, event: dict, role: str) -> None:
             else:
                 st.session_state.catalog_saved = [f"Imported {upload.name}.", *applied.lines()]
                 st.rerun()
+
+
+def suggested_topic_id(terms: Sequence[str]) -> str:
+    """An id an organizer can keep: the first terms without accents, as a lower-case slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", normalize(" ".join(terms[:2]))).strip("-")[:40]
+    return slug if re.fullmatch(TOPIC_ID_PATTERN, slug) else "new-topic"
+
+
+def render_suggestions_tab(clinic: Clinic, event: dict, role: str) -> None:
+    """Topics the participants brought: clusters of unsure or crowded challenges, one click to a table."""
+    code = event["code"]
+    if st.button("Look for new topics now", key="suggest"):
+        st.session_state.pop("suggestions", None)
+    if "suggestion_done" in st.session_state:
+        st.success(st.session_state.pop("suggestion_done"))
+    if st.session_state.get("suggestions", (None,))[0] != code:
+        with st.spinner("Grouping the challenges that fit no topic well or crowd one…"):
+            st.session_state.suggestions = (code, emergent.topic_suggestions(clinic, code))
+    suggestions = st.session_state.suggestions[1]
+    if not suggestions:
+        st.caption("No new topic stands out among this event's challenges yet.")
+    experts = {e.id: f"{e.name} ({', '.join(e.languages)})" for e in clinic.router(event).catalog_.experts}
+    texts = {}
+    if suggestions:
+        board = facilitation.board_snapshot(clinic, code)
+        texts = {s.challenge_id: s.text for t in board.tables for s in t.seats}
+        texts.update({s.challenge_id: s.text for s in board.triage})
+    for suggestion in suggestions:
+        with st.container(border=True, key=f"suggestion_{suggestion.key}"):
+            st.markdown(f"**{escape_markdown(suggestion.name)}** · {suggestion.size} challenges")
+            st.caption(escape_markdown(suggestion.reason))
+            with st.expander("Members"):
+                st.text("\n".join(f"• {texts.get(m, m)}"[:160] for m in suggestion.members))
+            with st.form(f"create_{suggestion.key}"):
+                topic_id = st.text_input("Topic id", value=suggested_topic_id(suggestion.terms))
+                name = st.text_input("Topic name", value=suggestion.name)
+                host = st.selectbox(
+                    "Host expert (optional)", [None, *experts], format_func=lambda x: experts.get(x, "nobody yet")
+                )
+                create, dismiss = st.columns(2)
+                if create.form_submit_button("Create topic and table", type="primary"):
+                    try:
+                        number = emergent.create_topic_from_suggestion(
+                            clinic, code, suggestion, topic_id, name, role, host
+                        )
+                    except Rejected as error:
+                        _show_refusal(error)
+                    else:
+                        st.session_state.suggestion_done = (
+                            f"Created topic '{name}' at table {number}; routing uses it now."
+                        )
+                        st.session_state.pop("suggestions", None)
+                        st.rerun()
+                if dismiss.form_submit_button("Dismiss"):
+                    emergent.dismiss_suggestion(clinic, code, suggestion, role)
+                    st.session_state.pop("suggestions", None)
+                    st.rerun()
+    overlaps = emergent.topic_overlap_warnings(clinic, code)
+    if overlaps:
+        st.markdown("**Topics that overlap** (a hint to tune their keywords)")
+        for overlap in overlaps:
+            st.caption(escape_markdown(overlap.reason))

@@ -8,7 +8,7 @@ from clinic import organizing, participants
 from clinic.access import ROLE_ORGANIZER
 from clinic.errors import Rejected
 from pages._auth import logout_button, require_role
-from pages._organize_tabs import render_catalog_tab, render_documentation_tab
+from pages._organize_tabs import render_catalog_tab, render_documentation_tab, render_suggestions_tab
 from pages._ui import current_event, escape_markdown, open_clinic
 
 st.set_page_config(layout="wide", initial_sidebar_state="collapsed")
@@ -29,8 +29,8 @@ if chosen != code:
 with sign_out:
     logout_button()
 
-catalog_tab, try_tab, quality_tab, events_tab, docs_tab = st.tabs(
-    ["Catalog", "Try a challenge", "Routing quality", "Events", "Documentation & data"]
+catalog_tab, try_tab, quality_tab, suggestions_tab, events_tab, docs_tab = st.tabs(
+    ["Catalog", "Try a challenge", "Routing quality", "Suggested topics", "Events", "Documentation & data"]
 )
 
 with catalog_tab:
@@ -121,6 +121,9 @@ with quality_tab:
             f"At {point['threshold']:.2f}: {point['share to triage']:.1%} go to triage; "
             f"the rest are routed {point['accuracy of the rest']:.1%} correctly."
         )
+
+with suggestions_tab:
+    render_suggestions_tab(clinic, event, role)
 
 with events_tab:
     st.dataframe(pd.DataFrame(events)[["code", "title", "date", "current_round", "submissions_open"]], hide_index=True)

@@ -123,3 +123,26 @@ def test_quality_tab_measures_cross_validated_accuracy(console):
     assert "Examples" in labels
     frames = [frame.value for frame in console.dataframe]
     assert any("language" in frame.columns and len(frame) == 6 for frame in frames)
+
+
+def test_suggested_topic_becomes_a_table_in_one_click(console, database):
+    import csv
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    clinic = Clinic.open(database.url)
+    planted = list(csv.DictReader((root / "data" / "synthetic" / "radio_tv.csv").open(encoding="utf-8")))
+    others = [row for path in sorted((root / "data" / "dev").glob("*.csv")) for row in csv.DictReader(path.open())]
+    for row in planted + others[::4]:
+        P.submit_challenge(clinic, "wmcon2018", row["text"], [row["language"], "en"])
+    sign_in(console)
+    names = " ".join(m.value for m in console.markdown)
+    assert "radio" in names.lower() or "tv" in names.lower(), names[-500:]
+    button(console, "Create topic and table").click()
+    console.run()
+    assert not console.exception
+    assert any("Created topic" in s.value for s in console.success), [e.value for e in console.error]
+    catalog = clinic.router(clinic.default_event()).catalog_
+    assert len(catalog.tables) == 9
+    new_topic = catalog.tables[-1].topic
+    assert clinic.router(clinic.default_event()).route([planted[0]["text"]])[0].topic == new_topic
