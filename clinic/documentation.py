@@ -29,6 +29,7 @@ from clinic.facilitation import CONFIRMED, NOTE_KINDS
 from clinic.setup import Clinic
 from store import catalog as catalog_store
 from store import challenges as challenge_store
+from store import emergent as emergent_store
 from store import event_data
 from store.engine import in_transaction
 from store.schema import SCHEMA_VERSION
@@ -85,6 +86,12 @@ class Question:
     text: str
     table: int | None  # where it sits in the current round
     notes: tuple[Note, ...]
+    also_asked: int = 0  # participants who said "me too" to it (their own challenges merged in)
+
+    @property
+    def raised(self) -> str:
+        """The question as the documentation lists it, with how many more asked it."""
+        return f"{self.text} (+{self.also_asked} asked the same)" if self.also_asked else self.text
 
 
 @dataclass(frozen=True)
@@ -113,13 +120,13 @@ class Documentation:
     tables: tuple[TableNotes, ...]  # by table number, notes at no table last
 
     def questions_raised(self) -> tuple[str, ...]:
-        return tuple(question.text for question in self.questions)
+        return tuple(question.raised for question in self.questions)
 
     def gathered_suggestions(self) -> tuple[Thread, ...]:
         """The threads of "Gathered suggestions": the questions' first, then the tables'."""
         threads: list[Thread] = []
         for question in self.questions:
-            threads += _threads(question.text, question.notes)
+            threads += _threads(question.raised, question.notes)
         for table in self.tables:
             threads += _threads(table.label, table.notes)
         return tuple(threads)
@@ -155,7 +162,18 @@ def documentation(clinic: Clinic, event_code: str) -> Documentation:
             connection, event["id"], event["current_round"], statuses=DOCUMENTED_STATUSES
         )
         stored_notes = challenge_store.notes_of_event(connection, event["id"])
+        links = emergent_store.me_too_links(connection, event["id"])
     documented = {row["id"] for row in rows}
+    # "Me too": a supporter's own challenge is merged under the question it joined, with its notes.
+    merged_into: dict[int, int] = {}
+    also_asked: dict[int, int] = {}
+    for link in links:
+        target, supporter = link["challenge_id"], link["supporter_challenge_id"]
+        if target not in documented or supporter in merged_into or target in merged_into:
+            continue
+        if supporter is not None and supporter in documented and supporter != target:
+            merged_into[supporter] = target
+        also_asked[target] = also_asked.get(target, 0) + 1
     per_challenge: dict[int, list[Note]] = {}
     per_table: dict[int | None, list[Note]] = {}
     for row in stored_notes:
@@ -163,7 +181,8 @@ def documentation(clinic: Clinic, event_code: str) -> Documentation:
         if row["challenge_id"] is None:
             per_table.setdefault(row["table_number"], []).append(note)
         elif row["challenge_id"] in documented:  # notes on a withdrawn challenge go with it
-            per_challenge.setdefault(row["challenge_id"], []).append(note)
+            owner = merged_into.get(row["challenge_id"], row["challenge_id"])
+            per_challenge.setdefault(owner, []).append(note)
     topic_of_table = {table.number: table.topic for table in catalog.tables}
     topic_names = {topic.id: topic.name for topic in catalog.topics}
 
@@ -183,8 +202,10 @@ def documentation(clinic: Clinic, event_code: str) -> Documentation:
                 text=row["text"],
                 table=row["table_number"],
                 notes=tuple(per_challenge.get(row["id"], ())),
+                also_asked=also_asked.get(row["id"], 0),
             )
             for row in rows
+            if row["id"] not in merged_into
         ),
         tables=tuple(
             TableNotes(table=number, label=label(number), notes=tuple(per_table[number]))

@@ -441,3 +441,20 @@ def test_erase_needs_an_organizer_and_a_known_mode_and_changes_nothing_otherwise
     assert refused.value.code == "bad_erase_mode"
     assert everything(clinic)["tables"] == before["tables"]
     assert P.answer_for_ticket(clinic, answers[0].ticket).participant_name == NAMES[0]
+
+
+def test_me_too_merges_supporters_under_the_question_they_joined(clinic):
+    from clinic import emergent
+    from clinic import participants as P
+    from clinic.documentation import documentation, to_wikitext
+
+    first = P.submit_challenge(clinic, "wmcon2018", "How do we approach radio and TV stations?", ["en"])
+    second = P.submit_challenge(clinic, "wmcon2018", "How can we get local radio to talk about Wikipedia?", ["en"])
+    with clinic.engine.connect() as connection:
+        from store import challenges as challenge_store
+
+        first_id = challenge_store.challenge_by_ticket(connection, first.ticket)["id"]
+    emergent.me_too(clinic, second.ticket, first_id)
+    doc = documentation(clinic, "wmcon2018")
+    assert doc.questions_raised() == ("How do we approach radio and TV stations? (+1 asked the same)",)
+    assert "How can we get local radio" not in to_wikitext(doc)
