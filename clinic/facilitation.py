@@ -8,7 +8,8 @@ and is written to the audit log.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from clinic.errors import Rejected
@@ -414,7 +415,27 @@ class RoundPlan:
     marker: tuple[int, int]  # the board state the plan was made for
 
 
-def _round_problem(connection, event: dict, catalog, fair: bool):
+# Seating similar challenges together is a wish, not a rule: a little more fit at the table where
+# most of a challenge's similar others sit, small beside the gap between a right and a wrong topic.
+TOGETHER_BONUS = 0.03
+
+
+def _together_bonus(
+    challenge_id: int, groups: Sequence[Collection[int]], current: Mapping[int, int | None]
+) -> int | None:
+    """The table where most of this challenge's group sits now (the same answer for every member,
+    so two members never swap places chasing each other); ties go to the lower table number."""
+    for group in groups:
+        if challenge_id in group:
+            tables = Counter(current.get(member) for member in group)
+            tables.pop(None, None)
+            if not tables:
+                return None
+            return min(tables, key=lambda number: (-tables[number], number))
+    return None
+
+
+def _round_problem(connection, event: dict, catalog, fair: bool, groups: Sequence[Collection[int]] = ()):
     round_number = event["current_round"]
     rows = challenge_store.challenges_with_assignments(connection, event["id"], round_number)
     locked_tables = catalog_store.locked_tables(connection, event["id"])
@@ -432,19 +453,36 @@ def _round_problem(connection, event: dict, catalog, fair: bool):
             assignment["locked"] or assignment["method"] == "manual" or assignment["table_number"] in locked_tables
         ):
             kept[row["id"]] = (assignment["table_number"], assignment["expert_id"])
+    if groups:
+        challenges = [_with_company(challenge, catalog, _together_bonus(challenge.id, groups, current))
+                      for challenge in challenges]  # fmt: skip
     problem = AssignmentProblem(tuple(challenges), catalog, kept, Occupancy.of(closed=locked_tables))
     # Low-confidence challenges stay for a facilitator to judge: never seated on a guess.
     return Assigner(fair=fair, min_fit=LOW_CONFIDENCE).assign(problem), current
 
 
-def plan_round(clinic: Clinic, event_code: str, fair: bool = False) -> RoundPlan:
-    """The optimal seating of every unlocked challenge of the round, as a preview (nothing stored)."""
+def _with_company(challenge: Challenge, catalog, table_number: int | None) -> Challenge:
+    if table_number is None:
+        return challenge
+    fits = {t.number: challenge.topics.get(t.topic, 0.0) for t in catalog.tables}
+    fits[table_number] = fits.get(table_number, 0.0) + TOGETHER_BONUS
+    return replace(challenge, tables=fits)
+
+
+def plan_round(
+    clinic: Clinic, event_code: str, fair: bool = False, groups: Sequence[Collection[int]] = ()
+) -> RoundPlan:
+    """The optimal seating of every unlocked challenge of the round, as a preview (nothing stored).
+
+    `groups`: challenges that ask about the same thing (clinic.emergent.similar_groups), seated
+    together where it costs (almost) nothing.
+    """
     event = _event(clinic, event_code)
     catalog = clinic.router(event).catalog_
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, event["id"])
         marker = catalog_store.change_marker(connection, event["id"])
-        assignment, current = _round_problem(connection, event, catalog, fair)
+        assignment, current = _round_problem(connection, event, catalog, fair, groups)
     return RoundPlan(
         moves=assignment.moves(current),
         seated=len(assignment.seated),
@@ -455,7 +493,14 @@ def plan_round(clinic: Clinic, event_code: str, fair: bool = False) -> RoundPlan
     )
 
 
-def apply_round_plan(clinic: Clinic, event_code: str, plan: RoundPlan, role: str, fair: bool = False) -> int:
+def apply_round_plan(
+    clinic: Clinic,
+    event_code: str,
+    plan: RoundPlan,
+    role: str,
+    fair: bool = False,
+    groups: Sequence[Collection[int]] = (),
+) -> int:
     """Store the optimal seating if the board is still as it was when previewed; returns moves made."""
     event = _event(clinic, event_code)
     catalog = clinic.router(event).catalog_
@@ -464,7 +509,7 @@ def apply_round_plan(clinic: Clinic, event_code: str, plan: RoundPlan, role: str
         current_event = catalog_store.lock_event(connection, event["id"])
         if catalog_store.change_marker(connection, event["id"]) != plan.marker:
             raise Rejected("stale", "The board changed since the preview; look at the new preview and apply again.")
-        assignment, current = _round_problem(connection, current_event, catalog, fair)
+        assignment, current = _round_problem(connection, current_event, catalog, fair, groups)
         moved = 0
         for placement in assignment.placements:
             if placement.kept or current.get(placement.challenge) == placement.table:

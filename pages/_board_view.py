@@ -258,15 +258,16 @@ def render_board(
         render_triage(board, event_code, role)
 
 
-def render_optimise(clinic, event_code: str, role: str) -> None:
+def render_optimise(clinic, event_code: str, role: str, groups: Sequence[SimilarGroup] = ()) -> None:
     """Preview the optimal seating of the round's unlocked challenges, then apply it in one click."""
     st.caption(
         "Re-seats every challenge that is not locked or placed by hand, so that as many as possible sit at "
         "their best table in a language they share with the expert. Low-confidence ones stay in triage."
     )
     fair = st.toggle("Fairness: raise the worst-off participant's fit first", key="optimise_fair")
+    together = [set(group.challenge_ids) for group in groups]
     if st.button("Preview", key="optimise_preview"):
-        st.session_state.round_plan = (fair, facilitation.plan_round(clinic, event_code, fair))
+        st.session_state.round_plan = (fair, facilitation.plan_round(clinic, event_code, fair, together))
     if "round_plan" not in st.session_state:
         return
     planned_fair, plan = st.session_state.round_plan
@@ -287,7 +288,7 @@ def render_optimise(clinic, event_code: str, role: str) -> None:
         st.warning(escape_markdown(diagnosis))
     if plan.moves and st.button(f"Apply {len(plan.moves)} moves", type="primary", key="optimise_apply"):
         try:
-            moved = facilitation.apply_round_plan(clinic, event_code, plan, role, planned_fair)
+            moved = facilitation.apply_round_plan(clinic, event_code, plan, role, planned_fair, together)
         except Rejected as error:
             st.session_state.board_message = ("error", error.message)
         else:

@@ -41,7 +41,8 @@ with actions:
         st.session_state.pop("board_cache", None)
         st.rerun()
     with optimise.popover("Optimise this round"):
-        render_optimise(clinic, code, role)
+        cached = st.session_state.get("board_cache")
+        render_optimise(clinic, code, role, cached[1] if cached else emergent.similar_groups(clinic, code))
     projector.page_link("pages/display.py", label="Projector view", icon=":material/tv:")
     with sign_out:
         logout_button()

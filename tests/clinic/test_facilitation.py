@@ -198,3 +198,27 @@ def test_optimise_refuses_a_stale_preview_and_leaves_low_confidence_in_triage(cl
     plan = F.plan_round(clinic, EVENT)
     F.apply_round_plan(clinic, EVENT, plan, ROLE)
     assert P.answer_for_ticket(clinic, unsure.ticket).table is None
+
+
+def test_optimise_seats_similar_challenges_together_when_it_costs_nothing(clinic):
+    from dataclasses import replace
+
+    from clinic import catalog_io
+    from matching.catalog import Table
+
+    event = clinic.default_event()
+    catalog = clinic.router(event).catalog_
+    experts = tuple(replace(e, table=9) if e.id == "georgina-fields" else e for e in catalog.experts)
+    second_grants = replace(catalog, tables=catalog.tables + (Table(9, "grants", 8),), experts=experts)
+    catalog_io.save_catalog_edit(clinic, EVENT, second_grants, "organizer")
+    answers = [submit(clinic, f"We need a grant and sponsors for our budget, part {i}") for i in range(4)]
+    board = F.board_snapshot(clinic, EVENT)
+    tables = {seat_of(board, a.ticket)[1].challenge_id: seat_of(board, a.ticket)[0] for a in answers}
+    assert set(tables.values()) == {1, 9}  # the router spread them over both grants tables
+    ids = sorted(tables)
+    pair = next((a, b) for a in ids for b in ids if a < b and tables[a] != tables[b])
+    plan = F.plan_round(clinic, EVENT, groups=[set(pair)])
+    F.apply_round_plan(clinic, EVENT, plan, ROLE, groups=[set(pair)])
+    board = F.board_snapshot(clinic, EVENT)
+    after = {seat.challenge_id: table.number for table in board.tables for seat in table.seats}
+    assert after[pair[0]] == after[pair[1]]
