@@ -1005,16 +1005,9 @@ def diff_catalogs(
 # --- Applying ------------------------------------------------------------------------------------------
 
 
-def _event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def event_catalog(clinic: Clinic, event_code: str) -> EventCatalog:
     """The event's catalog and settings as stored now: what an export writes and a preview compares."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     with clinic.engine.connect() as connection:
         catalog = catalog_store.load_catalog(connection, event["id"])
     return EventCatalog(catalog, _event_settings(event))
@@ -1037,7 +1030,7 @@ def _replace_catalog(
     settings.pop("code", None)  # the join link stays what it is
     if problems:
         raise CatalogRefused(problems)
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection) -> CatalogDiff:
         current = catalog_store.lock_event(connection, event["id"])

@@ -145,16 +145,9 @@ def _threads(opening: str, notes: Iterable[Note]) -> list[Thread]:
     return [Thread(text, tuple(found)) for i, (text, found) in enumerate(groups) if found or i > 0]
 
 
-def _event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def documentation(clinic: Clinic, event_code: str) -> Documentation:
     """The event's documentation as the store holds it now (available during the session too)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, event["id"])
         catalog = catalog_store.load_catalog(connection, event["id"])
@@ -304,7 +297,7 @@ def _plain(value: Any) -> Any:
 
 def event_sheets(clinic: Clinic, event_code: str) -> tuple[Sheet, Sheet, Sheet]:
     """The event's challenges (every status), assignments (every round) and notes, as sheets."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     with clinic.engine.connect() as connection:
         rows = event_data.rows_of_event(connection, event["id"], ("challenges", "assignments", "notes"))
     rows["assignments"].sort(key=lambda row: (row["challenge_id"], row["round"]))
@@ -378,7 +371,7 @@ def export_event(clinic: Clinic, event_code: str, role: str | None = None) -> by
     Tickets and form keys are left out: they are keys to edit a challenge, not data about it.
     With a `role`, the export itself is recorded in the audit log (it carries personal data).
     """
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def read(connection) -> dict:
         if role:
@@ -413,7 +406,7 @@ def erase_personal_data(clinic: Clinic, event_code: str, mode: str, role: str) -
         raise Rejected("not_allowed", "Only organizers can erase participants' personal data.")
     if mode not in ERASE_MODES:
         raise Rejected("bad_erase_mode", f"Choose how to erase: {' or '.join(ERASE_MODES)}.")
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def erased(challenge: dict) -> dict[str, Any]:
         values = {"participant_name": "", "ticket": erased_secret(16), "submission_key": erased_secret(32)}

@@ -109,13 +109,6 @@ _CACHE_LOCK = threading.Lock()
 _SNAPSHOTS_KEPT = 8
 
 
-def _event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def _snapshot(clinic: Clinic, event: dict) -> _Snapshot:
     """The event's active challenges now (cached until anything of the event changes)."""
     router = clinic.router(event)
@@ -182,7 +175,7 @@ def similar_to(
     clinic: Clinic, event_code: str, challenge_id: int, k: int = DEFAULT_NEIGHBOURS
 ) -> list[SimilarChallenge]:
     """The active challenges of the event most similar to this one (itself excluded), best first."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     snapshot = _snapshot(clinic, event)
     if challenge_id in snapshot.index.index_:
         return _similar(clinic, event, snapshot, snapshot.index.neighbours(challenge_id, k))
@@ -197,7 +190,7 @@ def similar_to(
 
 def similar_to_text(clinic: Clinic, event_code: str, text: str, k: int = DEFAULT_NEIGHBOURS) -> list[SimilarChallenge]:
     """The active challenges most similar to a text not submitted yet (e.g. while it is typed)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     text = clean_text(text or "")
     if not words(normalize(text)):
         return []
@@ -221,7 +214,7 @@ def similar_groups(clinic: Clinic, event_code: str) -> list[SimilarGroup]:
     "télévision"), named by those words; then, among the rest, near-duplicates by plain cosine
     (named by the words they share, if any).
     """
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     snapshot = _snapshot(clinic, event)
     if "groups" in snapshot.cached:
         return snapshot.cached["groups"]
@@ -319,7 +312,7 @@ def joined(clinic: Clinic, ticket: str | None = None, supporter_key: str | None 
 
 def me_too_counts(clinic: Clinic, event_code: str) -> dict[int, int]:
     """Challenge id -> how many said "me too" to it, for the board."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     with clinic.engine.connect() as connection:
         return emergent_store.me_too_counts(connection, event["id"])
 
@@ -338,7 +331,7 @@ def _seats(router: Router) -> dict[str, int]:
 
 def topic_suggestions(clinic: Clinic, event_code: str) -> list[Suggestion]:
     """New topics the participants' challenges suggest, biggest first (minus those organizers decided on)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     snapshot = _snapshot(clinic, event)
     if "suggestions" not in snapshot.cached:
         router = snapshot.router
@@ -372,7 +365,7 @@ def _decided(suggestion: Suggestion, decisions: list[dict]) -> bool:
 
 def topic_overlap_warnings(clinic: Clinic, event_code: str) -> list[TopicOverlap]:
     """Pairs of topics that overlap strongly (profiles, or the event's challenges torn between them)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     snapshot = _snapshot(clinic, event)
     return topic_overlaps(snapshot.router.classifier_, snapshot.router.catalog_, snapshot.features)
 
@@ -406,7 +399,7 @@ def create_topic_from_suggestion(
     table_capacity = Table(0, topic_id).capacity if capacity is None else capacity
     if not 1 <= table_capacity <= MAX_CAPACITY:
         raise Rejected("bad_capacity", f"A table has 1 to {MAX_CAPACITY} seats.")
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection) -> int:
         current = catalog_store.lock_event(connection, event["id"])
@@ -468,7 +461,7 @@ def dismiss_suggestion(clinic: Clinic, event_code: str, suggestion: Suggestion, 
     """Hide a suggestion for good: it stays hidden while its words, or most of its members, stay."""
     if not may_act_as(role, ROLE_ORGANIZER):
         raise Rejected("forbidden", "Only organizers can dismiss suggested topics.")
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection) -> None:
         emergent_store.add_suggestion_decision(

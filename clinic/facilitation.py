@@ -116,16 +116,9 @@ def seconds_left(event: dict, now: datetime | None = None) -> int | None:
     return int(event["minutes_per_round"] * 60 - elapsed)
 
 
-def _event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def board_snapshot(clinic: Clinic, event_code: str) -> Board:
     """Everything the live board and the projector show, read in one go."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     catalog = clinic.router(event).catalog_
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, event["id"])
@@ -197,7 +190,7 @@ def _seat(row: dict) -> Seat:
 
 def _act(clinic: Clinic, event_code: str, challenge_id: int, version: int, role: str, action: str, change) -> None:
     """Run one facilitator action on a challenge, if it is still as the facilitator saw it."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     router = clinic.router(event)
 
     def work(connection):
@@ -305,7 +298,7 @@ def set_status(clinic: Clinic, event_code: str, challenge_id: int, version: int,
 
 def lock_table(clinic: Clinic, event_code: str, table_number: int, locked: bool, role: str) -> None:
     """Close a table to automatic seating (and keep its people through a new round), or open it."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection):
         catalog_store.set_table_locked(connection, event["id"], table_number, locked)
@@ -318,7 +311,7 @@ def lock_table(clinic: Clinic, event_code: str, table_number: int, locked: bool,
 
 def start_clock(clinic: Clinic, event_code: str, role: str) -> None:
     """Start the current round's clock (the first round starts when the facilitator says so)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection):
         current = catalog_store.lock_event(connection, event["id"])
@@ -331,7 +324,7 @@ def start_clock(clinic: Clinic, event_code: str, role: str) -> None:
 def start_next_round(clinic: Clinic, event_code: str, role: str) -> dict[str, int]:
     """Start the next round: locked seats stay, done ones leave, everyone else is seated again
     at a table they have not sat at yet (or waits in triage). Returns counts for the facilitator."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     router = clinic.router(event)
 
     def work(connection):
@@ -381,7 +374,7 @@ def add_note(
         raise Rejected("note_too_long", f"Notes are limited to {MAX_NOTE_CHARS} characters.")
     if kind not in NOTE_KINDS:
         raise Rejected("bad_note_kind", f"A note is a {' or a '.join(NOTE_KINDS)}.")
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection):
         if challenge_id is not None:
@@ -477,7 +470,7 @@ def plan_round(
     `groups`: challenges that ask about the same thing (clinic.emergent.similar_groups), seated
     together where it costs (almost) nothing.
     """
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     catalog = clinic.router(event).catalog_
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, event["id"])
@@ -502,7 +495,7 @@ def apply_round_plan(
     groups: Sequence[Collection[int]] = (),
 ) -> int:
     """Store the optimal seating if the board is still as it was when previewed; returns moves made."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     catalog = clinic.router(event).catalog_
 
     def work(connection):

@@ -31,16 +31,9 @@ class Trial:
     expert_name: str = ""
 
 
-def _event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def try_challenge(clinic: Clinic, event_code: str, text: str, languages: list[str] | None = None) -> Trial:
     """Route `text` as a participant's challenge would be, without storing anything or taking a seat."""
-    router = clinic.router(_event(clinic, event_code))
+    router = clinic.router(clinic.require_event(event_code))
     (read,) = router.read([text], [languages or None])
     route = router.seat(read, Occupancy())
     probabilities = router.classifier_.predict_proba([text])[0]
@@ -63,7 +56,7 @@ class Quality:
 
 def routing_quality(clinic: Clinic, event_code: str, progress: Callable[[float], None] | None = None) -> Quality:
     """How well the router does on examples it was not fitted on (k-fold cross-validation)."""
-    router = clinic.router(_event(clinic, event_code))
+    router = clinic.router(clinic.require_event(event_code))
     catalog = router.catalog_
     if len({example.topic for example in catalog.examples}) < 2 or len(catalog.examples) < QUALITY_FOLDS * 2:
         raise Rejected("too_few_examples", "Add labelled examples for at least two topics to measure quality.")
@@ -83,7 +76,7 @@ def routing_quality(clinic: Clinic, event_code: str, progress: Callable[[float],
 
 def corrections_waiting(clinic: Clinic, event_code: str) -> tuple[int, int]:
     """(corrections stored, corrections the current router has learnt from)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     with clinic.engine.connect() as connection:
         stored = catalog_store.count_examples(connection, event["id"], CONFIRMED)
     learnt = sum(example.id.startswith("confirmed:") for example in clinic.router(event).catalog_.examples)
@@ -92,7 +85,7 @@ def corrections_waiting(clinic: Clinic, event_code: str) -> tuple[int, int]:
 
 def learn_from_corrections(clinic: Clinic, event_code: str, role: str) -> int:
     """Refit the router with every facilitator-confirmed example stored so far; returns how many."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
 
     def work(connection):
         catalog_store.touch_event(connection, event["id"], catalog_changed=True)
@@ -116,7 +109,7 @@ def copy_event(clinic: Clinic, source_code: str, code: str, title: str, date: st
         )
     if not title.strip():
         raise Rejected("no_title", "Give the new event a title.")
-    source = _event(clinic, source_code)
+    source = clinic.require_event(source_code)
     catalog = clinic.router(source).catalog_
     settings = {key: source[key] for key in catalog_store.EVENT_FIELDS}
     settings.update(code=code, title=title.strip(), date=date)
@@ -136,7 +129,7 @@ def copy_event(clinic: Clinic, source_code: str, code: str, title: str, date: st
 
 def update_event_settings(clinic: Clinic, event_code: str, settings: dict, role: str) -> None:
     """Change title, date, rounds, minutes per round, submissions open, learning (one transaction, audited)."""
-    event = _event(clinic, event_code)
+    event = clinic.require_event(event_code)
     allowed = {k: v for k, v in settings.items() if k in catalog_store.EVENT_FIELDS and k != "code"}
     problems = []
     for key in ("minutes", "rounds", "minutes_per_round"):

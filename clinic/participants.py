@@ -102,16 +102,9 @@ def validate_challenge(text: str, name: str, languages: Sequence[str], known_lan
     return text, name, chosen
 
 
-def _open_event(clinic: Clinic, event_code: str) -> dict:
-    event = clinic.event(event_code)
-    if event is None:
-        raise Rejected("unknown_event", f"There is no clinic with the code '{event_code}'.")
-    return event
-
-
 def detect_language(clinic: Clinic, event_code: str, text: str) -> str | None:
     """The clinic language the text is written in, to preselect the participant's languages."""
-    return clinic.router(_open_event(clinic, event_code)).detector_.detect(text)
+    return clinic.router(clinic.require_event(event_code)).detector_.detect(text)
 
 
 def submit_challenge(
@@ -123,7 +116,7 @@ def submit_challenge(
     submission_key: str | None = None,
 ) -> Answer:
     """Store a challenge and seat it (or send it to triage) in one transaction."""
-    event = _open_event(clinic, event_code)
+    event = clinic.require_event(event_code)
     if not event["submissions_open"]:
         raise Rejected("closed", "Submissions are closed for this clinic. Please ask a facilitator.")
     router = clinic.router(event)
@@ -268,12 +261,12 @@ def answer_for_ticket(clinic: Clinic, ticket: str) -> Answer:
 
 def event_languages(clinic: Clinic, event_code: str):
     """The languages a participant can pick, in the organizers' order."""
-    return clinic.router(_open_event(clinic, event_code)).catalog_.languages
+    return clinic.router(clinic.require_event(event_code)).catalog_.languages
 
 
 def topic_names(clinic: Clinic, event_code: str, language: str | None) -> dict[str, str]:
     """Topic id -> name in `language` where the catalog has it, else in the default."""
-    catalog = clinic.router(_open_event(clinic, event_code)).catalog_
+    catalog = clinic.router(clinic.require_event(event_code)).catalog_
     return {topic.id: topic.name_in(language) for topic in catalog.topics}
 
 

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from clinic.errors import Rejected
 from matching import Router, load_catalog
 from store import catalog as catalog_store
 from store.engine import create_schema, in_transaction, make_engine
@@ -82,6 +83,13 @@ class Clinic:
     def event(self, code: str) -> dict | None:
         with self.engine.connect() as connection:
             return catalog_store.event_by_code(connection, code)
+
+    def require_event(self, code: str) -> dict:
+        """The event with this code, or `Rejected` in words (every use case starts here)."""
+        event = self.event(code)
+        if event is None:
+            raise Rejected("unknown_event", f"There is no clinic with the code '{code}'.")
+        return event
 
     def default_event(self) -> dict | None:
         with self.engine.connect() as connection:

@@ -49,14 +49,25 @@ def query_value(name: str, limit: int = 64) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def participant_link(**params: str) -> str:
-    """An absolute link to this page with `params` (e.g. the private ticket link)."""
+PUBLIC_URL_VARIABLE = "PEER_CLINIC_PUBLIC_URL"
+
+
+def app_base_url() -> str:
+    """Where phones reach the app: PEER_CLINIC_PUBLIC_URL (set it behind a reverse proxy, e.g.
+    https://clinic.example.org/), else the address this browser used, else "" (AppTest)."""
+    configured = os.environ.get(PUBLIC_URL_VARIABLE, "").strip()
+    if configured:
+        return configured.rstrip("/")
     try:
         parts = urlsplit(st.context.url or "")
-        base = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}" if parts.netloc else ""
     except Exception:  # outside a browser session (AppTest) there is no URL
-        base = ""
-    return f"{base}?{urlencode(params)}"
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+
+def participant_link(**params: str) -> str:
+    """An absolute link to the participant page with `params` (e.g. the private ticket link)."""
+    return f"{app_base_url()}/?{urlencode(params)}"
 
 
 def current_event() -> dict:
@@ -73,23 +84,9 @@ def current_event() -> dict:
     return event
 
 
-PUBLIC_URL_VARIABLE = "PEER_CLINIC_PUBLIC_URL"
-
-
 def join_link(event_code: str) -> str:
-    """The link participants open (and the projector's QR code encodes).
-
-    Behind a reverse proxy the browser's URL may not be what phones can reach: set
-    PEER_CLINIC_PUBLIC_URL (e.g. https://clinic.example.org/) to say what it is.
-    """
-    base = os.environ.get(PUBLIC_URL_VARIABLE, "").strip()
-    if not base:
-        try:
-            parts = urlsplit(st.context.url or "")
-            base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
-        except Exception:  # outside a browser session (AppTest) there is no URL
-            base = "/"
-    return f"{base.rstrip('/')}/?{urlencode({'event': event_code})}"
+    """The link participants open (and the projector's QR code encodes)."""
+    return participant_link(event=event_code)
 
 
 def browser_language() -> tuple[str | None, str | None]:
