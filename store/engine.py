@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from store.schema import SCHEMA_VERSION, meta, metadata
@@ -22,6 +23,17 @@ DATABASE_URL_VARIABLE = "PEER_CLINIC_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///peer_clinic.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "peer_clinic_write"
+# A PostgreSQL server out of reach behind a network that drops packets: give up connecting after
+# this long, so the participant is told to try again instead of waiting minutes for the OS to give up.
+PG_CONNECT_TIMEOUT_S = 5
+# How long a request waits for a free pooled connection. Streamlit runs every browser session's
+# script in a thread of its own, so the rush at the start (200 people pressing at once, each write
+# queueing for the event lock) can keep every pooled connection busy for longer than SQLAlchemy's
+# default 30 s on a slow machine; a participant is better served by a slow answer than by an error.
+POOL_TIMEOUT_S = 120
+# Error messages (and so the server's log) never carry a statement's values: they are participants'
+# words, tickets that open their challenges, and the generated staff passcodes.
+HIDE_PARAMETERS = True
 
 T = TypeVar("T")
 
@@ -36,8 +48,6 @@ def database_url() -> str:
 
 def safe_url(url: str) -> str:
     """The URL without its password, for logs and screens."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -46,7 +56,13 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        in_memory = make_url(url).database in (None, "", ":memory:")  # one connection per thread: no pool
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=HIDE_PARAMETERS,
+            **({} if in_memory else {"pool_timeout": POOL_TIMEOUT_S}),
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -66,7 +82,16 @@ def make_engine(url: str | None = None) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args=connect_args,
+        hide_parameters=HIDE_PARAMETERS,
+    )
 
 
 def create_schema(engine: Engine) -> None:
