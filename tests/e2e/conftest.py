@@ -2,7 +2,7 @@
 
 Modelled on Streamlit's own e2e_playwright/: a module-scoped server polled on /_stcore/health, and
 a wait that trusts the app's own run-state attributes instead of sleeps. The browser is the system
-chromium (`apt-get install chromium`); `playwright install` is never needed.
+chromium (`apt-get install chromium`); Playwright never downloads a browser of its own.
 """
 
 from __future__ import annotations
