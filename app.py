@@ -1,15 +1,15 @@
 """Peer Clinic: the one entry point. `streamlit run app.py`
 
 Sets the page up once, opens the clinic (database + demo clinic on first start, staff passcodes
-printed to the terminal) and routes to the screens in pages/.
+printed to the terminal) and routes to the screens in pages/. A database out of reach is
+explained on any screen, in the reader's language, with a button to try again.
 """
 
 import streamlit as st
 
-from pages._ui import open_clinic
+from pages._ui import explained_outages, open_clinic
 
 st.set_page_config(page_title="Peer Clinic", page_icon=":material/handshake:", initial_sidebar_state="collapsed")
-open_clinic()  # fails here, with the reason, if the database cannot be opened
 
 PARTICIPANT_PAGE = st.Page("pages/submit.py", title="Bring a challenge", icon=":material/edit_note:", default=True)
 navigation = st.navigation(
@@ -21,4 +21,6 @@ navigation = st.navigation(
     ],
     position="hidden",
 )
-navigation.run()
+with explained_outages():  # the database out of reach: words and a button to try again, on every screen
+    open_clinic()
+    navigation.run()

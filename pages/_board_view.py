@@ -14,8 +14,10 @@ from clinic.access import ROLE_FACILITATOR
 from clinic.emergent import SimilarGroup, group_of
 from clinic.errors import Rejected
 from clinic.facilitation import Board, Seat, TableCard
-from pages._ui import escape_markdown, open_clinic
+from pages._ui import DATABASE_UNREACHABLE, escape_markdown, open_clinic
 
+# The store either committed an action or not; with the connection lost mid-way only the board can tell.
+ACTION_NOT_SAVED = "The database could not be reached, so this may not be saved: try again once the board updates."
 CONFIDENCE_COLOURS = {"high": "green", "medium": "orange", "low": "red"}
 TRIAGE_WORDS = {
     "low_confidence": "unsure which topic",
@@ -46,6 +48,9 @@ def _act(action: Callable[..., None], done: str, *args) -> None:
         action(open_clinic(), *args)
     except Rejected as error:
         st.session_state.board_message = ("error", error.message)
+    except DATABASE_UNREACHABLE:  # callbacks run before the page: its outage notice would not catch this
+        st.session_state.board_message = ("error", ACTION_NOT_SAVED)
+        return  # keep the board as last read on screen
     else:
         st.session_state.board_message = ("success", done)
     st.session_state.pop("board_cache", None)

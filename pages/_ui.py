@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from clinic import access
+from clinic.i18n import translate
 from clinic.setup import Clinic
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# `&` too: "&lt;i&gt;" must not come out as "<i>" (shown as text, but not as typed).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+# The database out of reach: refused or dropped connections, a missing SQLite folder, a full pool.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
+# The participant's draft (and edit): kept through a run that fails before the form is drawn again.
+DRAFT_KEYS = ("challenge_text", "languages", "languages_touched", "participant_name", "edit_text", "edit_languages")
+
+log = logging.getLogger("peer_clinic")
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,6 +56,34 @@ def configured_passcodes() -> dict[str, str]:
 def escape_markdown(text: str) -> str:
     """Text that st.markdown shows literally: no links, no emphasis, no HTML."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+@contextmanager
+def explained_outages() -> Iterator[None]:
+    """Run a screen (or a live fragment); if the database is out of reach, say so in the reader's
+    language with a button to try again, instead of Streamlit's redacted exception box.
+
+    Nothing is lost: a submission either committed or did not, and the participant's draft is kept
+    (`keep_draft`). Only the error's class is logged: its message can hold a host or a user name.
+    """
+    try:
+        yield
+    except DATABASE_UNREACHABLE as error:
+        log.warning("database unreachable (%s); the screen asked to try again", type(error).__name__)
+        language = st.session_state.get("lang") or query_value("lang", 16) or None
+        st.error(translate(language, "error.database_unreachable"))
+        st.button(translate(language, "error.try_again"), key="peer_clinic_try_again", icon=":material/refresh:")
+
+
+def keep_draft() -> None:
+    """Keep what the participant typed even through a run that fails before the form is drawn.
+
+    Streamlit forgets a widget's value after a run that did not draw it; writing the value back
+    through session_state keeps it (Streamlit's documented way to carry widget values over).
+    """
+    for key in DRAFT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def query_value(name: str, limit: int = 64) -> str:

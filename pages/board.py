@@ -8,10 +8,14 @@ from clinic import emergent, facilitation
 from clinic.access import ROLE_FACILITATOR
 from pages._auth import logout_button, require_role
 from pages._board_view import format_clock, render_board, render_optimise
-from pages._ui import current_event, escape_markdown, open_clinic
+from pages._ui import DATABASE_UNREACHABLE, current_event, escape_markdown, explained_outages, open_clinic
 
 # A live view polls the store's change counter this often; the board is re-read only when it moved.
 REFRESH_SECONDS = 2
+STALE_BOARD = (
+    "The database is out of reach: this is the board as last read. It updates by itself once the "
+    "database is back; actions wait until then."
+)
 
 st.set_page_config(
     layout="wide", initial_sidebar_state="collapsed"
@@ -48,21 +52,34 @@ with actions:
         logout_button()
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
-def live_board() -> None:
+def read_board(cached: tuple | None) -> tuple:
+    """The board's snapshot, similar challenges and "me too" counts, re-read only when the store's
+    change marker moved since `cached` was read."""
     marker = facilitation.change_marker(clinic, event["id"])
-    cached = st.session_state.get("board_cache")
     if cached is None or cached[0].marker != marker:
-        # Re-read only when something changed: the snapshot, similar challenges and "me too" counts.
         snapshot = facilitation.board_snapshot(clinic, code)
         cached = (snapshot, emergent.similar_groups(clinic, code), emergent.me_too_counts(clinic, code))
         st.session_state.board_cache = cached
-    cached, groups, me_too = cached
-    # The clock moves even when nothing else does.
-    board = replace(cached, seconds_left=facilitation.seconds_left(cached.event))
-    clock = "clock not started" if board.seconds_left is None else f"{format_clock(board.seconds_left)} left"
-    st.caption(f"Round {board.round} · {clock} · updates itself every {REFRESH_SECONDS} s")
-    render_board(board, code, role, groups, me_too)
+    return cached
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live_board() -> None:
+    with explained_outages():  # the fragment re-runs on its own: it explains outages itself
+        try:
+            cached = read_board(st.session_state.get("board_cache"))
+        except DATABASE_UNREACHABLE:
+            cached = st.session_state.get("board_cache")
+            if cached is None:
+                raise  # nothing to show yet: the outage notice
+            # Facilitators keep the room's layout in front of them while the database is away.
+            st.warning(STALE_BOARD, icon=":material/cloud_off:")
+        cached, groups, me_too = cached
+        # The clock moves even when nothing else does.
+        board = replace(cached, seconds_left=facilitation.seconds_left(cached.event))
+        clock = "clock not started" if board.seconds_left is None else f"{format_clock(board.seconds_left)} left"
+        st.caption(f"Round {board.round} · {clock} · updates itself every {REFRESH_SECONDS} s")
+        render_board(board, code, role, groups, me_too)
 
 
 live_board()

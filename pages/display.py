@@ -10,7 +10,7 @@ from clinic.access import ROLE_FACILITATOR
 from clinic.i18n import translate
 from pages._auth import require_role
 from pages._board_view import format_clock
-from pages._ui import current_event, escape_markdown, join_link, open_clinic
+from pages._ui import current_event, escape_markdown, explained_outages, join_link, open_clinic
 
 REFRESH_SECONDS = 2
 
@@ -43,26 +43,27 @@ with join:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_display() -> None:
-    board = facilitation.board_snapshot(clinic, event["code"])
-    seconds = facilitation.seconds_left(board.event)
-    st.markdown(f"## Round {board.round}" + ("" if seconds is None else f" · {format_clock(seconds)}"))
-    st.caption(f"{board.seated} seated · {board.waiting} waiting for a facilitator · {board.done} done")
-    for start in range(0, len(board.tables), TABLES_PER_ROW):
-        for column, table in zip(
-            st.columns(TABLES_PER_ROW), board.tables[start : start + TABLES_PER_ROW], strict=False
-        ):
-            with column, st.container(border=True, key=f"display_table_{table.number}"):
-                st.markdown(f"## Table {table.number}")
-                st.markdown(f"**{escape_markdown(table.topic_name)}**")
-                st.caption(escape_markdown(", ".join(name for name, _ in table.experts)))
-                st.markdown(" ".join(f":blue-badge[{code}]" for code in table.languages))
-                fill = "FULL" if table.full else f"{table.capacity - table.used} seats free"
-                st.progress(min(table.used / table.capacity, 1.0), text=f"{table.used}/{table.capacity} · {fill}")
-                # Who sits here: first names or ticket codes, never what they wrote.
-                seated = [seat.participant_name.split()[0] if seat.participant_name else seat.ticket[:4]
-                          for seat in table.seats]  # fmt: skip
-                if seated:
-                    st.text(" · ".join(seated))
+    with explained_outages():  # the fragment re-runs on its own: it explains outages itself
+        board = facilitation.board_snapshot(clinic, event["code"])
+        seconds = facilitation.seconds_left(board.event)
+        st.markdown(f"## Round {board.round}" + ("" if seconds is None else f" · {format_clock(seconds)}"))
+        st.caption(f"{board.seated} seated · {board.waiting} waiting for a facilitator · {board.done} done")
+        for start in range(0, len(board.tables), TABLES_PER_ROW):
+            for column, table in zip(
+                st.columns(TABLES_PER_ROW), board.tables[start : start + TABLES_PER_ROW], strict=False
+            ):
+                with column, st.container(border=True, key=f"display_table_{table.number}"):
+                    st.markdown(f"## Table {table.number}")
+                    st.markdown(f"**{escape_markdown(table.topic_name)}**")
+                    st.caption(escape_markdown(", ".join(name for name, _ in table.experts)))
+                    st.markdown(" ".join(f":blue-badge[{code}]" for code in table.languages))
+                    fill = "FULL" if table.full else f"{table.capacity - table.used} seats free"
+                    st.progress(min(table.used / table.capacity, 1.0), text=f"{table.used}/{table.capacity} · {fill}")
+                    # Who sits here: first names or ticket codes, never what they wrote.
+                    seated = [seat.participant_name.split()[0] if seat.participant_name else seat.ticket[:4]
+                              for seat in table.seats]  # fmt: skip
+                    if seated:
+                        st.text(" · ".join(seated))
 
 
 live_display()

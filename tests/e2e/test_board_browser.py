@@ -30,9 +30,7 @@ def test_staff_screens_show_only_the_passcode_form_without_it(open_page):
         expect(page.get_by_text("Table 1")).to_have_count(0)
 
 
-def test_board_shows_a_new_challenge_within_seconds_without_reload(
-    open_page, passcodes, wait_for_app_run, artifacts
-):
+def test_board_shows_a_new_challenge_within_seconds_without_reload(open_page, passcodes, wait_for_app_run, artifacts):
     board = open_page(*PROJECTOR, "/board")
     sign_in(board, passcodes["facilitator"], wait_for_app_run)
     expect(board.get_by_text("Table 8", exact=False).first).to_be_visible()

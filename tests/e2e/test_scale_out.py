@@ -23,9 +23,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fault_proxy import TcpProxy
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from clinic.i18n import translate
 from store import catalog as catalog_store
 from store import challenges as challenge_store
 from store.engine import make_engine
@@ -362,12 +364,76 @@ def test_an_unreachable_database_leaks_no_password_to_the_page_or_the_log(server
     assert DB_PASSWORD not in server_without_database.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py lets the OperationalError of open_clinic() escape: participants see Streamlit's redacted "
-    "'This app has encountered an error' instead of words saying the clinic cannot be reached",
-)
 def test_an_unreachable_database_is_explained_to_the_participant(server_without_database, visit):
     page = visit(server_without_database)
     expect(page.get_by_test_id("stException")).to_have_count(0, timeout=2000)
     expect(page.get_by_test_id("stAlertContentError")).to_be_visible(timeout=2000)
+    expect(page.get_by_text(UNREACHABLE)).to_be_visible()
+    expect(page.get_by_role("button", name=TRY_AGAIN)).to_be_visible()
+
+
+# --- The database lost mid-session --------------------------------------------------------------
+
+UNREACHABLE = translate("en", "error.database_unreachable")
+TRY_AGAIN = translate("en", "error.try_again")
+STALE_BOARD = "The database is out of reach: this is the board as last read."
+
+
+@pytest.fixture
+def server_behind_proxy(shared_pg_url, tmp_path_factory):
+    """A server reaching the shared PostgreSQL database through a proxy the test can cut."""
+    url = make_url(shared_pg_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    env = {
+        "PEER_CLINIC_DATABASE_URL": proxy.url(shared_pg_url),
+        "PEER_CLINIC_FACILITATOR_PASSCODE": FACILITATOR_PASSCODE,
+    }
+    server = Server(tmp_path_factory.mktemp("lost-database"), "server", env).start()
+    yield server, proxy
+    server.kill(signal.SIGTERM)
+    proxy.cut()
+
+
+def test_a_database_lost_mid_session_is_explained_and_the_screens_come_back(
+    server_behind_proxy, shared_pg_url, visit, wait_for_app_run, artifacts
+):
+    """The board says so by itself, keeps the room's layout on screen and recovers by itself; the
+    participant's press is not lost in silence: the page says to try again, keeps the text, and the
+    next press stores it once."""
+    server, proxy = server_behind_proxy
+    board = visit(server, "/board", PROJECTOR)
+    sign_in(board, FACILITATOR_PASSCODE, wait_for_app_run)
+    expect(board.locator(".st-key-table_8")).to_be_visible()
+    challenge = "How do we keep a sponsor for our photo contest when the database hiccups? (lost mid-session)"
+    phone = visit(server)
+    write_challenge(phone, challenge, wait_for_app_run)
+
+    proxy.cut()
+    expect(board.get_by_text(STALE_BOARD)).to_be_visible(timeout=15_000)  # the next poll, unprompted
+    expect(board.locator(".st-key-table_8")).to_be_visible()  # the board as last read
+    phone.get_by_role("button", name="Find my table").click()
+    wait_for_app_run(phone)
+    expect(phone.get_by_text(UNREACHABLE)).to_be_visible()
+    board.screenshot(path=str(artifacts / "e2e-board-database-lost.png"))
+    phone.screenshot(path=str(artifacts / "e2e-phone-database-lost.png"))
+    for page in (board, phone):
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    proxy.restore()
+    expect(board.get_by_text(STALE_BOARD)).to_have_count(0, timeout=15_000)
+    expect(board.locator(".st-key-table_8")).to_be_visible()
+    phone.get_by_role("button", name=TRY_AGAIN).click()
+    wait_for_app_run(phone)
+    expect(phone.get_by_test_id("stTextArea").locator("textarea")).to_have_value(challenge)
+    phone.get_by_role("button", name="Find my table").click()
+    expect(phone.locator(".st-key-answer_card")).to_contain_text(challenge)
+    expect(board.get_by_text(challenge).first).to_be_visible(timeout=10_000)
+    engine = make_engine(shared_pg_url)
+    try:
+        with engine.connect() as connection:
+            copies = connection.execute(
+                select(func.count()).select_from(challenges).where(challenges.c.text == challenge)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert copies == 1

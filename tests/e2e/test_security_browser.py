@@ -150,11 +150,6 @@ def test_participant_markup_is_text_on_the_card_the_board_and_the_projector(
     assert dialogs == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pages/_ui.py escape_markdown leaves '&' alone, so a name like '&lt;i&gt;' in the triage queue's "
-    "caption is decoded to '<i>' (shown as text, never as markup): add '&' to _MARKDOWN_SPECIAL",
-)
 def test_a_name_with_html_entities_is_shown_as_typed_in_the_triage_queue(
     open_page, submitted, passcodes, wait_for_app_run
 ):

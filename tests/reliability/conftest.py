@@ -8,9 +8,7 @@ generated cases the fuzz tests ran.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from fault_proxy import TcpProxy
 from sqlalchemy.engine import make_url
 
 from matching import Catalog, Expert, Language, Table, Topic
@@ -138,105 +137,6 @@ def race_event(clinic) -> RaceClinic:
         event_id = catalog_store.create_event(connection, {"code": RACE_EVENT, "title": "Race clinic"})
         catalog_store.save_catalog(connection, event_id, RACE_CATALOG)
     return RaceClinic(RACE_EVENT, RACE_CATALOG, RACE_TEXT_FR)
-
-
-class TcpProxy:
-    """A local TCP port forwarded to the database server, to make it unreachable at will.
-
-    `cut()` drops every open connection and refuses new ones (the database restarting, a cable
-    pulled); `hang()` accepts connections and answers nothing (a network that swallows packets);
-    `restore()` forwards again. Nothing else shares this port, so other tests using the same
-    PostgreSQL server are never disturbed.
-    """
-
-    def __init__(self, host: str, port: int):
-        self.target = (host, port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.mode = "forward"
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._listen()
-
-    def _listen(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(128)
-        listener.settimeout(0.1)
-        self._stop = threading.Event()
-        self._acceptor = threading.Thread(target=self._accept, args=(listener, self._stop), daemon=True)
-        self._acceptor.start()
-
-    def _accept(self, listener: socket.socket, stop: threading.Event) -> None:
-        with listener:
-            while not stop.is_set():
-                try:
-                    client, _ = listener.accept()
-                except TimeoutError:
-                    continue
-                self._serve(client)
-
-    def _serve(self, client: socket.socket) -> None:
-        client.settimeout(None)
-        self._track(client)
-        if self.mode == "hang":
-            return  # hold it open, say nothing
-        try:
-            upstream = socket.create_connection(self.target, timeout=5)
-        except OSError:
-            self._close(client)
-            return
-        upstream.settimeout(None)
-        self._track(upstream)
-        for source, sink in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        self._close(source)
-        self._close(sink)
-
-    def _track(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.add(sock)
-
-    def _close(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.discard(sock)
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-
-    def _drop_all(self) -> None:
-        with self._lock:
-            open_sockets = list(self._sockets)
-        for sock in open_sockets:
-            self._close(sock)
-
-    def cut(self) -> None:
-        self._stop.set()
-        self._acceptor.join()  # the listener is closed when its thread ends
-        self._drop_all()
-
-    def hang(self) -> None:
-        self.cut()
-        self.mode = "hang"
-        self._listen()
-
-    def restore(self) -> None:
-        self.cut()
-        self.mode = "forward"
-        self._listen()
-
-    def url(self, base_url: str) -> str:
-        """`base_url` (a PostgreSQL URL) going through this proxy."""
-        return make_url(base_url).set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
 
 @pytest.fixture
