@@ -5,6 +5,9 @@ from, in order: the environment (PEER_CLINIC_<ROLE>_PASSCODE), the mapping the a
 (Streamlit secrets `<role>_passcode`), else one generated on first start and kept in the database's
 `meta` table, so every server process on that database accepts the same one. As Jupyter prints its
 token, the app prints where each passcode comes from, and a generated one in full, when it starts.
+
+Wrong passcodes are slowed down per client address, counted from the audit log, so a reload, a new
+tab or another server process does not start the count over.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
 from store import meta as meta_store
-from store.challenges import record_audit
+from store.catalog import now
+from store.challenges import failures_since_success, lock_audit_target, record_audit
 from store.engine import in_transaction
 
 ROLE_FACILITATOR = "facilitator"
@@ -44,6 +49,11 @@ PASSCODE_LENGTH = 10
 FREE_FAILURES = 5
 FIRST_DELAY_SECONDS = 2.0
 MAX_DELAY_SECONDS = 60.0
+# Failures older than this are forgotten. A script paced at the 60 s cap still has about 15 in the
+# window, so its waits stay at the cap; a facilitator's typos of a quarter of an hour ago no longer count.
+THROTTLE_WINDOW = timedelta(minutes=15)
+# The throttle's key when Streamlit cannot tell the browser's address (AppTest, localhost, some proxies).
+UNKNOWN_CLIENT = "unknown"
 
 # Dashes and spaces people type, or phones substitute, between the groups of a passcode.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
@@ -59,6 +69,26 @@ def secrets_key(role: str) -> str:
 
 def meta_key(role: str) -> str:
     return f"passcode_{role}"
+
+
+def client_key(address: object) -> str:
+    """Whose wrong passcodes the throttle counts together: the browser's address, else UNKNOWN_CLIENT
+    (Streamlit gives None on localhost, and AppTest a stand-in object rather than an address)."""
+    return (address.strip() if isinstance(address, str) else "") or UNKNOWN_CLIENT
+
+
+def audit_target(client: str) -> str:
+    """The audit log's `target` of a client's sign-ins: what the throttle looks them up by."""
+    return f"client:{client}"
+
+
+def wait_after_failures(failures: int) -> float:
+    """Seconds the next attempt waits after `failures` wrong passcodes in a row: none while they may
+    be typos (fewer than FREE_FAILURES), then 2, 4, 8, ... up to MAX_DELAY_SECONDS."""
+    extra = failures - FREE_FAILURES
+    if extra < 0:
+        return 0.0
+    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** min(extra, 32))
 
 
 def may_act_as(held: str | None, required: str) -> bool:
@@ -157,64 +187,77 @@ def ensure_passcodes(
     return passcodes
 
 
-def sign_in(engine: Engine, required: str, attempt: str, configured: Mapping[str, object] | None = None) -> str | None:
-    """The role `attempt` opens for a screen that needs `required`, or None; audited either way.
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What one typed passcode came to, for the passcode form to say."""
+
+    role: str | None  # the role it opened, or None
+    checked: bool  # False: it came while the client still had to wait, and was not compared at all
+    wait: float  # seconds before this client's next attempt is checked (0.0: at once)
+
+
+def _seconds_to_wait(connection: Connection, target: str, at: datetime) -> float:
+    failures, latest = failures_since_success(
+        connection, target, ACTION_LOGIN_FAILED, ACTION_LOGIN, since=at - THROTTLE_WINDOW
+    )
+    if latest is None:
+        return 0.0
+    wait = wait_after_failures(failures)
+    # Never longer than the policy says, even when another server's clock runs ahead of this one.
+    return min(wait, max(0.0, wait - (at - latest).total_seconds()))
+
+
+def attempt_sign_in(
+    engine: Engine,
+    required: str,
+    attempt: str,
+    configured: Mapping[str, object] | None = None,
+    client: str = UNKNOWN_CLIENT,
+) -> SignInOutcome:
+    """Check `attempt` for a screen that needs `required`, unless `client` must still wait after its
+    wrong passcodes; a checked attempt is audited with the client's key, never with what was typed.
 
     Every role that may act as `required` is tried (the strongest wins, so an organizer typing
-    their passcode at the board is signed in as organizer). The audit log records the role and the
-    outcome, never what was typed.
+    their passcode at the board is signed in as organizer). The wait is worked out from the audit
+    log: the client's wrong passcodes since its last sign-in, within THROTTLE_WINDOW, counted from
+    the last one's time.
     """
     if required not in ROLES:
         raise ValueError(f"unknown role {required!r}; roles are {', '.join(ROLES)}")
     candidates = [role for role in ROLES if may_act_as(role, required)]
+    target = audit_target(client)
 
-    def check(connection: Connection) -> str | None:
+    def check(connection: Connection) -> SignInOutcome:
+        lock_audit_target(connection, target)  # two attempts at once from one client take turns
+        wait = _seconds_to_wait(connection, target, now())
+        if wait > 0:
+            return SignInOutcome(None, checked=False, wait=wait)
         # Compare against every candidate (no early exit), so timing does not tell which one matched.
         matches = [
             role for role in candidates if passcode_matches(attempt, _passcode(connection, role, configured).code)
         ]
         granted = matches[-1] if matches else None
         if granted:
-            record_audit(connection, None, granted, ACTION_LOGIN)
-        else:
-            record_audit(connection, None, required, ACTION_LOGIN_FAILED)
-        return granted
+            record_audit(connection, None, granted, ACTION_LOGIN, target)
+            return SignInOutcome(granted, checked=True, wait=0.0)
+        record_audit(connection, None, required, ACTION_LOGIN_FAILED, target)
+        return SignInOutcome(None, checked=True, wait=_seconds_to_wait(connection, target, now()))
 
     return in_transaction(engine, check)
+
+
+def sign_in(
+    engine: Engine,
+    required: str,
+    attempt: str,
+    configured: Mapping[str, object] | None = None,
+    client: str = UNKNOWN_CLIENT,
+) -> str | None:
+    """The role `attempt` opens for a screen that needs `required`, or None (a wrong passcode, or one
+    typed while `client` still had to wait); see `attempt_sign_in`."""
+    return attempt_sign_in(engine, required, attempt, configured, client).role
 
 
 def sign_out(engine: Engine, role: str) -> None:
     """Record that `role` signed out of this browser session (the session forgets the role itself)."""
     in_transaction(engine, lambda connection: record_audit(connection, None, role, ACTION_LOGOUT))
-
-
-@dataclass
-class Throttle:
-    """Slows down guessing in one browser session: after FREE_FAILURES wrong passcodes, each further
-    attempt waits 2, 4, 8, ... seconds (at most MAX_DELAY_SECONDS); a right passcode starts over.
-
-    Pure: the caller passes the clock (`time.monotonic()` in the app, plain numbers in tests).
-    """
-
-    free_failures: int = FREE_FAILURES
-    first_delay: float = FIRST_DELAY_SECONDS
-    max_delay: float = MAX_DELAY_SECONDS
-    failures: int = 0
-    blocked_until: float = 0.0
-
-    def check(self, now: float) -> float:
-        """Seconds to wait before the next attempt may be checked (0.0: go ahead)."""
-        return max(0.0, self.blocked_until - now)
-
-    def failed(self, now: float) -> float:
-        """Count a wrong passcode; return the seconds the next attempt must wait."""
-        self.failures += 1
-        extra = self.failures - self.free_failures
-        if extra >= 0:
-            delay = min(self.max_delay, self.first_delay * 2 ** min(extra, 32))
-            self.blocked_until = now + delay
-        return self.check(now)
-
-    def succeeded(self) -> None:
-        self.failures = 0
-        self.blocked_until = 0.0

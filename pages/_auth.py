@@ -1,13 +1,13 @@
 """The passcode gate of the staff screens (board, organize): call `require_role` first thing.
 
 The role a browser session signed in as lives only in `st.session_state` (never in the URL or a
-cookie), so a reload or a new tab asks again. Wrong passcodes are slowed down per session.
+cookie), so a reload or a new tab asks again. Wrong passcodes are slowed down per client address,
+counted in the database, so a reload or a new tab does not start the count over.
 """
 
 from __future__ import annotations
 
 import math
-from time import monotonic
 
 import streamlit as st
 
@@ -15,7 +15,6 @@ from clinic import access
 from pages._ui import configured_passcodes, open_clinic
 
 ROLE_KEY = "peer_clinic_role"
-THROTTLE_KEY = "peer_clinic_passcode_throttle"
 
 SCREEN_NAMES = {access.ROLE_FACILITATOR: "facilitators", access.ROLE_ORGANIZER: "organizers"}
 
@@ -45,10 +44,10 @@ def logout_button(label: str = "Sign out", key: str = "peer_clinic_sign_out") ->
         st.rerun()
 
 
-def _throttle() -> access.Throttle:
-    if THROTTLE_KEY not in st.session_state:
-        st.session_state[THROTTLE_KEY] = access.Throttle()
-    return st.session_state[THROTTLE_KEY]
+def _client() -> str:
+    """The throttle's key for this browser: its address as Streamlit sees it. Streamlit gives none on
+    localhost or in AppTest, and only the proxy's behind some proxies: those browsers share one key."""
+    return access.client_key(st.context.ip_address)
 
 
 def _wait_message(seconds: float) -> str:
@@ -67,17 +66,13 @@ def _passcode_form(role: str) -> None:
     if not attempt.strip():
         st.error("Type the passcode.")
         return
-    throttle = _throttle()
-    wait = throttle.check(monotonic())
-    if wait > 0:
-        st.error(_wait_message(wait))
-        return
-    granted = access.sign_in(open_clinic().engine, role, attempt, configured_passcodes())
-    if granted:
-        throttle.succeeded()
-        st.session_state[ROLE_KEY] = granted
+    outcome = access.attempt_sign_in(open_clinic().engine, role, attempt, configured_passcodes(), _client())
+    if outcome.role:
+        st.session_state[ROLE_KEY] = outcome.role
         st.rerun()
-    wait = throttle.failed(monotonic())
+    if not outcome.checked:
+        st.error(_wait_message(outcome.wait))
+        return
     st.error("Wrong passcode.")
-    if wait > 0:
-        st.warning(_wait_message(wait))
+    if outcome.wait > 0:
+        st.warning(_wait_message(outcome.wait))

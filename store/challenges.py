@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
@@ -147,6 +149,48 @@ def record_audit(
 def audit_entries(connection: Connection, event_id: int) -> list[dict]:
     rows = connection.execute(select(audit_log).where(audit_log.c.event_id == event_id).order_by(audit_log.c.id))
     return [dict(row) for row in rows.mappings()]
+
+
+def failures_since_success(
+    connection: Connection, target: str, failure: str, success: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many `failure` entries `target` has had after its last `success` and not before `since`,
+    and when the latest of them was (UTC): the passcode throttle's memory, which every browser
+    session and server process on the database shares.
+
+    "After" goes by row id, not time, so a failure and a success in the same microsecond still
+    come in the order they were written.
+    """
+    last_success = (
+        select(func.max(audit_log.c.id))
+        .where(audit_log.c.target == target, audit_log.c.action == success)
+        .scalar_subquery()
+    )
+    count, latest = connection.execute(
+        select(func.count(), func.max(audit_log.c.at)).where(
+            audit_log.c.target == target,
+            audit_log.c.action == failure,
+            # `at` is always written in UTC: SQLite keeps it as naive text, so compare UTC with UTC.
+            audit_log.c.at >= since.astimezone(UTC),
+            audit_log.c.id > func.coalesce(last_success, 0),
+        )
+    ).one()
+    if latest is not None and latest.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
+        latest = latest.replace(tzinfo=UTC)
+    return int(count), latest
+
+
+def lock_audit_target(connection: Connection, target: str) -> None:
+    """Hold `target`'s lock until commit, so two transactions that read its entries and then add
+    one (two sign-ins from one address at once) take turns instead of both reading the old count.
+
+    On PostgreSQL this is a transaction-level advisory lock keyed by the target; on SQLite the
+    transaction already holds the write lock (BEGIN IMMEDIATE), and nothing more is needed.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"peer_clinic audit target {target}".encode()).digest()
+    connection.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 def challenge_by_id(connection: Connection, challenge_id: int) -> dict | None:

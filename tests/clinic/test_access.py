@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from clinic import access
-from clinic.access import ROLE_FACILITATOR, ROLE_ORGANIZER, Throttle
+from clinic.access import ROLE_FACILITATOR, ROLE_ORGANIZER
 from clinic.setup import Clinic
 from store.engine import make_engine
 from store.schema import audit_log, meta
@@ -186,33 +187,167 @@ def test_sign_ins_are_audited_without_the_passcode(engine):
         assert secret not in everything
 
 
-def test_throttle_lets_five_typos_through_then_waits_longer_each_time():
-    throttle = Throttle()
-    now = 1000.0
-    for _ in range(4):
-        assert throttle.check(now) == 0
-        assert throttle.failed(now) == 0
-    assert throttle.failed(now) == 2  # the fifth wrong passcode
-    assert throttle.check(now) == 2
-    assert throttle.check(now + 1.5) == pytest.approx(0.5)
-    assert throttle.check(now + 2) == 0
+class Clock:
+    """The time the audit log records and the throttle reads, moved by hand."""
 
+    def __init__(self) -> None:
+        self.now = datetime(2018, 4, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("store.challenges.now", clock)  # when an attempt is recorded
+    monkeypatch.setattr("clinic.access.now", clock)  # when the throttle looks
+    return clock
+
+
+@pytest.fixture
+def facilitator_code(engine) -> str:
+    return access.passcode(engine, ROLE_FACILITATOR).code
+
+
+def test_the_policy_lets_typos_through_then_doubles_the_wait_up_to_a_minute():
+    waits = [access.wait_after_failures(failures) for failures in range(13)]
+    assert waits == [0, 0, 0, 0, 0, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert access.wait_after_failures(10_000) == access.MAX_DELAY_SECONDS
+
+
+def test_a_client_without_a_known_address_gets_the_shared_key():
+    assert access.client_key(None) == access.client_key("") == access.client_key("  ") == access.UNKNOWN_CLIENT
+    assert access.client_key(object()) == access.UNKNOWN_CLIENT  # what AppTest's stand-in client gives
+    assert access.client_key("203.0.113.7") == "203.0.113.7"
+    assert access.client_key("2001:db8::7") == "2001:db8::7"
+
+
+def test_five_typos_go_through_then_even_the_right_passcode_waits(engine, clock, facilitator_code):
+    for _ in range(access.FREE_FAILURES - 1):
+        outcome = access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess", client="203.0.113.7")
+        assert (outcome.role, outcome.checked, outcome.wait) == (None, True, 0)
+    fifth = access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess", client="203.0.113.7")
+    assert (fifth.checked, fifth.wait) == (True, 2)
+
+    clock.advance(1.5)
+    too_soon = access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7")
+    assert (too_soon.role, too_soon.checked) == (None, False)  # not even compared
+    assert too_soon.wait == pytest.approx(0.5)  # measured from the last failure
+
+    clock.advance(0.5)
+    assert access.sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7") == ROLE_FACILITATOR
+
+
+def test_each_wrong_passcode_after_the_wait_doubles_the_next_one(engine, clock):
     waits = []
-    for _ in range(7):
-        now += throttle.check(now)
-        waits.append(throttle.failed(now))
-    assert waits == [4, 8, 16, 32, 60, 60, 60]
+    for _ in range(access.FREE_FAILURES + 7):
+        outcome = access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess", client="203.0.113.7")
+        assert outcome.checked
+        waits.append(outcome.wait)
+        clock.advance(outcome.wait)
+    assert waits == [0, 0, 0, 0, 2, 4, 8, 16, 32, 60, 60, 60]
 
 
-def test_throttle_forgets_failures_after_a_right_passcode():
-    throttle = Throttle()
-    for second in range(6):
-        throttle.failed(float(second))
-    assert throttle.check(5.0) > 0
+def test_attempts_during_the_wait_are_neither_checked_nor_counted(engine, clock):
+    for _ in range(access.FREE_FAILURES):
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess")
+    for _ in range(10):
+        clock.advance(0.1)
+        assert not access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").checked
 
-    throttle.succeeded()
+    clock.advance(1.0)
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait == 4  # the sixth failure, not the 16th
+    assert [row["action"] for row in audit_rows(engine)] == ["login_failed"] * (access.FREE_FAILURES + 1)
 
-    assert throttle.check(5.0) == 0
-    for _ in range(4):
-        assert throttle.failed(5.0) == 0
-    assert throttle.failed(5.0) == 2
+
+def test_the_wait_holds_for_another_server_process_on_the_same_database(engine, database_url, clock):
+    for _ in range(access.FREE_FAILURES):
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess", client="203.0.113.7")
+    code = access.passcode(engine, ROLE_FACILITATOR).code
+
+    other_process = make_engine(database_url)
+    try:
+        outcome = access.attempt_sign_in(other_process, ROLE_FACILITATOR, code, client="203.0.113.7")
+    finally:
+        other_process.dispose()
+    assert (outcome.role, outcome.checked, outcome.wait) == (None, False, 2)
+
+
+def test_two_clients_are_throttled_independently(engine, clock, facilitator_code):
+    for _ in range(access.FREE_FAILURES + 2):
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess", client="203.0.113.7")
+        clock.advance(0.1)
+    assert not access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7").checked
+
+    # A facilitator on another address is not slowed down by the guesser, nor their typos by its count.
+    typo = access.attempt_sign_in(engine, ROLE_FACILITATOR, "tpyo", client="198.51.100.23")
+    assert (typo.checked, typo.wait) == (True, 0)
+    granted = access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="198.51.100.23")
+    assert granted.role == ROLE_FACILITATOR
+
+    # ... and signing in there did not start the guesser's count over.
+    assert not access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7").checked
+
+
+def test_a_right_passcode_starts_the_count_over(engine, clock, facilitator_code):
+    for _ in range(access.FREE_FAILURES):
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess")
+    clock.advance(2)
+    assert access.sign_in(engine, ROLE_FACILITATOR, facilitator_code) == ROLE_FACILITATOR
+
+    for _ in range(access.FREE_FAILURES - 1):
+        assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait == 0
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait == 2
+
+
+def test_failures_older_than_the_window_are_forgotten(engine, clock, facilitator_code):
+    for _ in range(access.FREE_FAILURES + 5):  # up to the 60 s cap
+        clock.advance(access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait)
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait == access.MAX_DELAY_SECONDS
+
+    clock.advance(access.THROTTLE_WINDOW.total_seconds() + 1)
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "tpyo").wait == 0  # a typo, one of five again
+
+
+def test_sign_ins_are_audited_with_the_client_key_and_without_the_passcode(engine, facilitator_code):
+    access.sign_in(engine, ROLE_FACILITATOR, "guess-two", client="203.0.113.7")
+    access.sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7")
+    access.sign_in(engine, ROLE_FACILITATOR, "guess-three")
+
+    rows = audit_rows(engine)
+    assert [(row["action"], row["target"]) for row in rows] == [
+        ("login_failed", "client:203.0.113.7"),
+        ("login", "client:203.0.113.7"),
+        ("login_failed", "client:unknown"),
+    ]
+    for secret in (facilitator_code, "guess-two", "guess-three"):
+        assert secret not in repr(rows)
+
+
+def test_attempts_at_the_same_moment_from_one_client_are_checked_one_at_a_time(engine, database_url, clock):
+    """A script sending many attempts at once must not have each of them read the count before any
+    is recorded: with four failures on record, one more attempt is checked, the rest wait."""
+    for _ in range(access.FREE_FAILURES - 1):
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess")
+    outcomes: list[access.SignInOutcome] = []
+    start = threading.Barrier(8)
+
+    def attempt():
+        process_engine = make_engine(database_url)
+        try:
+            start.wait()
+            outcomes.append(access.attempt_sign_in(process_engine, ROLE_FACILITATOR, "guess"))
+        finally:
+            process_engine.dispose()
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcome.checked for outcome in outcomes) == [False] * 7 + [True]
+    assert len([row for row in audit_rows(engine) if row["action"] == "login_failed"]) == access.FREE_FAILURES

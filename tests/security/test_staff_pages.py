@@ -151,11 +151,6 @@ def test_after_five_failures_even_the_right_passcode_waits(database):
     assert any("Too many wrong passcodes" in error.value for error in at.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the throttle lives in the browser session: reloading the page (a new session) starts it over, "
-    "so it slows a person, not a script; see SECURITY.md",
-)
 def test_the_throttle_survives_a_reload(database):
     at = open_screen("pages/board.py")
     for _ in range(access.FREE_FAILURES + 1):
@@ -167,3 +162,4 @@ def test_the_throttle_survives_a_reload(database):
     reloaded.button[0].click().run()
 
     passcode_form_only(reloaded)
+    assert any("Too many wrong passcodes" in error.value for error in reloaded.error)
