@@ -11,6 +11,7 @@ examples reachable through its keywords.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +28,12 @@ from matching.text import LanguageProfiles, normalize, words
 def prepare(text: str) -> str:
     """What the features are computed from: the normalised start of the text."""
     return normalize(text[:MAX_ROUTED_CHARS])
+
+
+@lru_cache(maxsize=200_000)
+def _prepared_training_text(text: str) -> str:
+    """`prepare`, remembered: a refit after one edit meets the same thousands of texts again."""
+    return prepare(text)
 
 
 class TopicClassifier:
@@ -82,7 +89,7 @@ class TopicClassifier:
         docs, labels, weights, languages = self.training_documents(catalog)
         if not docs:
             raise ValueError("The catalog has no active topic to learn from.")
-        prepared = [prepare(doc) for doc in docs]
+        prepared = [_prepared_training_text(doc) for doc in docs]
         self.features_ = WordCharTfidf(char_n=self.char_n)
         features = self.features_.fit_transform(prepared)
         weights = np.asarray(weights)
@@ -114,7 +121,8 @@ class TopicClassifier:
         widespread = word_names[spread >= len(self.topics_) / 2]
         self.stop_words_ = frozenset(str(name) for name in widespread if " " not in name)
         self.feature_names_ = self.features_.feature_names_
-        known = [i for i, code in enumerate(languages) if code in catalog.language_codes]
+        spoken = set(catalog.language_codes)
+        known = [i for i, code in enumerate(languages) if code in spoken]
         self.language_profiles_ = LanguageProfiles().fit(features[known], [languages[i] for i in known])
         # For explanations: weights relative to the mean topic, so shared words push nowhere.
         if self.model_ is not None:

@@ -1,5 +1,7 @@
 """Our word-by-word TF-IDF must equal scikit-learn's TfidfVectorizer exactly, only faster."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from matching import features as features_module
 from matching.features import TOKEN_PATTERN, WordCharTfidf, char_grams
 
 TEXTS = [
@@ -54,3 +57,23 @@ def test_features_equal_scikit_learn_on_random_text(train, extra):
     features = WordCharTfidf()
     features.fit(train)
     assert np.allclose(features.transform(train + [extra]).toarray(), expected.toarray())
+
+
+def test_a_refit_after_an_edit_reuses_what_it_remembers_and_still_equals_scikit_learn(monkeypatch):
+    """Fitting again on mostly the same texts takes their n-grams from the process's GramIndex; the
+    result must be what a fresh fit gives, also when the index starts over because it is full."""
+    WordCharTfidf().fit(TEXTS)  # the index now knows every text
+    edited = [*TEXTS[:-1], "grant grant sponsors museum", "nouveau mot clé"]
+    assert np.allclose(WordCharTfidf().fit_transform(edited).toarray(), reference(edited, edited).toarray())
+
+    monkeypatch.setattr(features_module, "_FIT_TEXT_LIMIT", 1)  # full: it forgets, then fits as new
+    again = ["grant sponsors once more", *TEXTS[2:]]
+    assert np.allclose(WordCharTfidf().fit_transform(again).toarray(), reference(again, again).toarray())
+
+
+def test_fits_in_threads_at_once_each_equal_their_own_fresh_fit():
+    corpora = [[f"{text} {n}x{n}" for text in TEXTS] + [f"only in corpus {n} " * n] for n in range(1, 9)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        fitted = list(pool.map(lambda corpus: WordCharTfidf().fit_transform(corpus), corpora))
+    for corpus, matrix in zip(corpora, fitted, strict=True):
+        assert np.allclose(matrix.toarray(), reference(corpus, corpus).toarray())
