@@ -58,6 +58,15 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 EXPORT_FORMAT = "peer-clinic-event"
 
+# The files an export consists of, named alike by the organizer console's downloads and by
+# `python -m clinic export`: `<event>-<part>`, or `<event>-<UTC time>-<part>` when kept side by side.
+FILE_WIKITEXT = "documentation.wiki"
+FILE_MARKDOWN = "documentation.md"
+FILE_CSV = "data.zip"
+FILE_XLSX = "data.xlsx"
+FILE_EVERYTHING = "everything.json"
+FILE_TIME_FORMAT = "%Y%m%dT%H%M%SZ"  # no ':' so the name is valid on every file system
+
 CHALLENGE_COLUMNS = (
     "id", "status", "text", "participant_name", "languages", "detected_language", "created_at", "updated_at",
 )  # fmt: skip
@@ -205,6 +214,13 @@ def documentation(clinic: Clinic, event_code: str) -> Documentation:
             for number in sorted(per_table, key=lambda n: (n is None, n or 0))
         ),
     )
+
+
+def export_file_name(event_code: str, part: str, at: datetime | None = None) -> str:
+    """The name of one export file (`part` is one of the FILE_ constants), stamped with `at` in UTC if given."""
+    if at is None:
+        return f"{event_code}-{part}"
+    return f"{event_code}-{at.astimezone(UTC).strftime(FILE_TIME_FORMAT)}-{part}"
 
 
 # --- Wikitext and Markdown -------------------------------------------------------------------

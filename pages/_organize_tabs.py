@@ -26,16 +26,36 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
     )
     wikitext = documentation.to_wikitext(doc)
     markdown = documentation.to_markdown(doc)
-    sheets = documentation.event_sheets(clinic, code)
     columns = st.columns(4)
-    columns[0].download_button("Wikitext", wikitext, f"{code}-documentation.wiki", "text/plain")
-    columns[1].download_button("Markdown", markdown, f"{code}-documentation.md", "text/markdown")
-    columns[2].download_button("CSV (zip)", documentation.to_csv(sheets), f"{code}-data.zip", "application/zip")
+    # Downloads need no rerun of the console (on_click="ignore").
+    columns[0].download_button(
+        "Wikitext",
+        wikitext,
+        documentation.export_file_name(code, documentation.FILE_WIKITEXT),
+        "text/plain",
+        on_click="ignore",
+    )
+    columns[1].download_button(
+        "Markdown",
+        markdown,
+        documentation.export_file_name(code, documentation.FILE_MARKDOWN),
+        "text/markdown",
+        on_click="ignore",
+    )
+    # The data files are made when clicked (not on every rerun of the console), from the data then.
+    columns[2].download_button(
+        "CSV (zip)",
+        lambda: documentation.to_csv(documentation.event_sheets(clinic, code)),
+        documentation.export_file_name(code, documentation.FILE_CSV),
+        "application/zip",
+        on_click="ignore",
+    )
     columns[3].download_button(
         "Excel",
-        documentation.to_xlsx(sheets),
-        f"{code}-data.xlsx",
+        lambda: documentation.to_xlsx(documentation.event_sheets(clinic, code)),
+        documentation.export_file_name(code, documentation.FILE_XLSX),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
     )
     st.caption("Ready to paste into the session's wiki page:")
     st.code(wikitext, language=None, wrap_lines=True, height=260)
@@ -43,9 +63,10 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
     st.markdown("#### Personal data")
     st.download_button(
         "Export everything of this event (JSON)",
-        documentation.export_event(clinic, code),
-        f"{code}-everything.json",
+        lambda: documentation.export_event(clinic, code, role),  # audited: it carries personal data
+        documentation.export_file_name(code, documentation.FILE_EVERYTHING),
         "application/json",
+        on_click="ignore",
     )
     with st.expander("Erase participants' personal data"):
         st.warning(
@@ -122,8 +143,12 @@ def render_catalog_tab(clinic: Clinic, event: dict, role: str) -> None:
         st.markdown("**Export**")
         yaml_file = catalog_io.export_yaml(current.catalog, current.settings)
         zip_file = catalog_io.export_csv_bundle(current.catalog, current.settings)
-        st.download_button("Catalog as one YAML file", yaml_file, f"{code}-catalog.yaml", "application/yaml")
-        st.download_button("Catalog as CSV files (zip)", zip_file, f"{code}-catalog.zip", "application/zip")
+        st.download_button(
+            "Catalog as one YAML file", yaml_file, f"{code}-catalog.yaml", "application/yaml", on_click="ignore"
+        )
+        st.download_button(
+            "Catalog as CSV files (zip)", zip_file, f"{code}-catalog.zip", "application/zip", on_click="ignore"
+        )
     with right:
         st.markdown("**Import** (replaces this event's catalog; checked whole, applied all or nothing)")
         upload = st.file_uploader(
