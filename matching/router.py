@@ -27,7 +27,8 @@ TRIAGE_LOW_CONFIDENCE = "low_confidence"
 TRIAGE_NO_SHARED_LANGUAGE = "no_shared_language"
 TRIAGE_TABLES_FULL = "tables_full"
 TRIAGE_NO_TABLE = "no_table"
-TRIAGE_REASONS = (TRIAGE_LOW_CONFIDENCE, TRIAGE_NO_SHARED_LANGUAGE, TRIAGE_TABLES_FULL, TRIAGE_NO_TABLE)
+TRIAGE_NO_HOST = "no_host"  # the topic has tables, but no expert present at any of them
+TRIAGE_REASONS = (TRIAGE_LOW_CONFIDENCE, TRIAGE_NO_SHARED_LANGUAGE, TRIAGE_TABLES_FULL, TRIAGE_NO_TABLE, TRIAGE_NO_HOST)
 
 
 @dataclass(frozen=True)
@@ -197,10 +198,13 @@ class Router:
                 occupancy.take(table.number, expert.id)
                 return replace(route, table=table.number, expert=expert.id, language=language)
             if reason == TRIAGE_NO_TABLE:
-                reachable = any(
-                    _shared_language(expert, preference) for t in tables for expert in self.catalog_.hosts(t.number)
-                )
-                reason = TRIAGE_TABLES_FULL if reachable else TRIAGE_NO_SHARED_LANGUAGE
+                hosts = [expert for t in tables for expert in self.catalog_.hosts(t.number)]
+                if not hosts:
+                    reason = TRIAGE_NO_HOST
+                elif any(_shared_language(expert, preference) for expert in hosts):
+                    reason = TRIAGE_TABLES_FULL
+                else:
+                    reason = TRIAGE_NO_SHARED_LANGUAGE
         return _triage(route, reason, candidates)
 
     def seat_at(self, route: Route, table_number: int, occupancy: Occupancy, force: bool = False) -> Route | str:

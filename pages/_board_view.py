@@ -23,6 +23,7 @@ TRIAGE_WORDS = {
     "low_confidence": "unsure which topic",
     "no_shared_language": "no shared language",
     "tables_full": "table full",
+    "no_host": "no expert present",
     "no_table": "no table left for this topic",
 }
 TABLES_PER_ROW = 3

@@ -7,6 +7,7 @@ from matching import Router, TopicClassifier
 from matching.catalog import Expert, Table
 from matching.router import (
     TRIAGE_LOW_CONFIDENCE,
+    TRIAGE_NO_HOST,
     TRIAGE_NO_SHARED_LANGUAGE,
     TRIAGE_TABLES_FULL,
     Occupancy,
@@ -184,3 +185,13 @@ def test_a_catalog_with_two_topics_routes(demo_catalog):
     assert (grant.topic, museum.topic) == ("grants", "glam")
     probabilities = router.classifier_.predict_proba(["We need a grant"])
     assert probabilities.shape == (1, 2) and np.isclose(probabilities.sum(), 1.0)
+
+
+def test_a_topic_whose_experts_are_all_absent_goes_to_triage_as_no_host(demo_catalog):
+    """Not "no shared language": nobody is there to share one with (the card must not say "they speak ")."""
+    experts = tuple(replace(e, present=False) if e.table == 7 else e for e in demo_catalog.experts)
+    router = Router().fit(replace(demo_catalog, experts=experts))
+    (route,) = router.route(["How do chapters of neighbouring countries in our region cooperate?"], [["en"]])
+    assert route.topic == "regional"
+    assert route.triage_reason == TRIAGE_NO_HOST
+    assert not route.seated and route.candidates[0] == 7
