@@ -404,7 +404,7 @@ def test_a_database_lost_mid_session_is_explained_and_the_screens_come_back(
     board = visit(server, "/board", PROJECTOR)
     sign_in(board, FACILITATOR_PASSCODE, wait_for_app_run)
     expect(board.locator(".st-key-table_8")).to_be_visible()
-    challenge = "How do we keep a sponsor for our photo contest when the database hiccups? (lost mid-session)"
+    challenge = "How do we keep a sponsor for our photo contest? (lost mid-session)"  # short: shown whole
     phone = visit(server)
     write_challenge(phone, challenge, wait_for_app_run)
 
