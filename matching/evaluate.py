@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -175,13 +176,17 @@ class _ProfileOnly(TopicClassifier):
 
 def v1_router() -> TopicClassifier:
     """The foundation's router: the same model, learning from the first batch of samples only
-    (files samples/<language>.csv, 112 per language), before batches 2 and 3 were written."""
+    (files samples/<language>.csv, 112 per language), before the later batches (ids `-b2-`, `-b3-`,
+    ...) were written."""
     return _FirstBatchOnly()
+
+
+_LATER_BATCH = re.compile(r"-b\d+-")
 
 
 class _FirstBatchOnly(TopicClassifier):
     def fit(self, catalog: Catalog) -> _FirstBatchOnly:
-        first = tuple(e for e in catalog.examples if "-b2-" not in e.id and "-b3-" not in e.id)
+        first = tuple(e for e in catalog.examples if not _LATER_BATCH.search(e.id))
         return super().fit(replace(catalog, examples=first))
 
 

@@ -64,3 +64,15 @@ def test_evaluate_cli_compares_the_router_with_every_baseline(tmp_path):
     assert "top-1" in result.stdout and "macro-F1" in result.stdout and "confusion" in result.stdout
     for name in ("Peer Clinic router", "majority topic", "English topic descriptions", "keywords in six languages"):
         assert name in result.stdout
+
+
+def test_the_v1_router_learns_from_the_first_batch_only(demo_catalog, monkeypatch):
+    """The baseline that says what later batches of samples bought: samples/<language>.csv only."""
+    from matching import evaluate
+
+    seen = {}
+    monkeypatch.setattr(TopicClassifier, "fit", lambda self, catalog: seen.setdefault("examples", catalog.examples))
+    evaluate.v1_router().fit(demo_catalog)
+    samples = DEV.parent / "demo" / "samples"
+    first_batch = {row["id"] for path in samples.glob("??.csv") for row in csv.DictReader(path.open(encoding="utf-8"))}
+    assert {example.id for example in seen["examples"]} == first_batch and len(first_batch) == 112 * 6
