@@ -246,18 +246,6 @@ def attempt_sign_in(
     return in_transaction(engine, check)
 
 
-def sign_in(
-    engine: Engine,
-    required: str,
-    attempt: str,
-    configured: Mapping[str, object] | None = None,
-    client: str = UNKNOWN_CLIENT,
-) -> str | None:
-    """The role `attempt` opens for a screen that needs `required`, or None (a wrong passcode, or one
-    typed while `client` still had to wait); see `attempt_sign_in`."""
-    return attempt_sign_in(engine, required, attempt, configured, client).role
-
-
 def sign_out(engine: Engine, role: str) -> None:
     """Record that `role` signed out of this browser session (the session forgets the role itself)."""
     in_transaction(engine, lambda connection: record_audit(connection, None, role, ACTION_LOGOUT))

@@ -64,7 +64,7 @@ def _open_clinic(args: argparse.Namespace) -> Clinic:
     if url.get_backend_name() == "sqlite":
         _sqlite_file(url)
     try:
-        return Clinic.open(args.database or database_url(), load_demo=False)
+        return Clinic.open(url.render_as_string(hide_password=False), load_demo=False)
     except SchemaMismatch as error:
         raise InputError(str(error)) from None
     except DBAPIError as error:

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from clinic.access import ROLE_ORGANIZER, may_act_as
 from clinic.errors import Rejected
 from clinic.facilitation import CONFIRMED
-from clinic.participants import normalize_ticket
+from clinic.participants import challenge_for_ticket
 from clinic.setup import Clinic
 from matching import Router, Table, Topic
 from matching.emergent import (
@@ -201,7 +201,7 @@ def similar_to_text(clinic: Clinic, event_code: str, text: str, k: int = DEFAULT
 
 def similar_for_ticket(clinic: Clinic, ticket: str, k: int = DEFAULT_NEIGHBOURS) -> list[SimilarChallenge]:
     """What a participant sees after submitting: challenges like theirs, to say "me too" to."""
-    own = _own_challenge(clinic, ticket)
+    own = challenge_for_ticket(clinic, ticket)
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, own["event_id"])
     return similar_to(clinic, event["code"], own["id"], k)
@@ -250,17 +250,9 @@ def _hashed(supporter_key: str) -> str:
     return hashlib.sha256(supporter_key.encode("utf-8")).hexdigest()
 
 
-def _own_challenge(clinic: Clinic, ticket: str) -> dict:
-    with clinic.engine.connect() as connection:
-        challenge = challenge_store.challenge_by_ticket(connection, normalize_ticket(ticket))
-    if challenge is None:
-        raise Rejected("unknown_ticket", "No challenge has this ticket. Please check the code.")
-    return challenge
-
-
 def _supporter(clinic: Clinic, ticket: str | None, supporter_key: str | None) -> tuple[dict | None, str | None]:
     if ticket:
-        return _own_challenge(clinic, ticket), None
+        return challenge_for_ticket(clinic, ticket), None
     if not supporter_key:
         raise Rejected("no_supporter", "Say who joins: a ticket, or a key of the participant's session.")
     return None, _hashed(supporter_key)

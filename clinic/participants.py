@@ -157,7 +157,7 @@ def submit_challenge(
 
 def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[str], name: str | None = None) -> Answer:
     """Change the text or languages of one's challenge; it is routed again (unless a facilitator locked it)."""
-    challenge = _challenge(clinic, ticket)
+    challenge = challenge_for_ticket(clinic, ticket)
     if challenge["status"] in CLOSED_STATUSES:
         raise Rejected("not_editable", "This challenge is closed and can no longer be edited.")
     with clinic.engine.connect() as connection:
@@ -196,7 +196,7 @@ def edit_challenge(clinic: Clinic, ticket: str, text: str, languages: Sequence[s
 
 def withdraw_challenge(clinic: Clinic, ticket: str) -> Answer:
     """Take one's challenge back: the seat is freed at once."""
-    challenge = _challenge(clinic, ticket)
+    challenge = challenge_for_ticket(clinic, ticket)
 
     def store(connection):
         # Freeing a seat is a seat decision too: wait for an edit of this challenge to finish.
@@ -209,7 +209,8 @@ def withdraw_challenge(clinic: Clinic, ticket: str) -> Answer:
     return answer_for_ticket(clinic, challenge["ticket"])
 
 
-def _challenge(clinic: Clinic, ticket: str) -> dict:
+def challenge_for_ticket(clinic: Clinic, ticket: str) -> dict:
+    """The stored challenge a ticket opens, or Rejected("unknown_ticket")."""
     with clinic.engine.connect() as connection:
         challenge = challenge_store.challenge_by_ticket(connection, normalize_ticket(ticket))
     if challenge is None:
@@ -219,7 +220,7 @@ def _challenge(clinic: Clinic, ticket: str) -> dict:
 
 def answer_for_ticket(clinic: Clinic, ticket: str) -> Answer:
     """The participant's card as the store holds it now."""
-    challenge = _challenge(clinic, ticket)
+    challenge = challenge_for_ticket(clinic, ticket)
     with clinic.engine.connect() as connection:
         event = catalog_store.event_by_id(connection, challenge["event_id"])
         assignment = challenge_store.current_assignment(connection, challenge["id"], event["current_round"]) or {}

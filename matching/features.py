@@ -138,7 +138,9 @@ _GRAM_INDEXES_LOCK = threading.Lock()
 def gram_index(char_n: int) -> GramIndex:
     """The process's GramIndex for character n-grams of length `char_n`."""
     with _GRAM_INDEXES_LOCK:
-        return _GRAM_INDEXES.setdefault(char_n, GramIndex(char_n))
+        if char_n not in _GRAM_INDEXES:
+            _GRAM_INDEXES[char_n] = GramIndex(char_n)
+        return _GRAM_INDEXES[char_n]
 
 
 class WordCharTfidf:

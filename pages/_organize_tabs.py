@@ -26,37 +26,18 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
     )
     wikitext = documentation.to_wikitext(doc)
     markdown = documentation.to_markdown(doc)
-    columns = st.columns(4)
-    # Downloads need no rerun of the console (on_click="ignore").
-    columns[0].download_button(
-        "Wikitext",
-        wikitext,
-        documentation.export_file_name(code, documentation.FILE_WIKITEXT),
-        "text/plain",
-        on_click="ignore",
-    )
-    columns[1].download_button(
-        "Markdown",
-        markdown,
-        documentation.export_file_name(code, documentation.FILE_MARKDOWN),
-        "text/markdown",
-        on_click="ignore",
-    )
-    # The data files are made when clicked (not on every rerun of the console), from the data then.
-    columns[2].download_button(
-        "CSV (zip)",
-        lambda: documentation.to_csv(documentation.event_sheets(clinic, code)),
-        documentation.export_file_name(code, documentation.FILE_CSV),
-        "application/zip",
-        on_click="ignore",
-    )
-    columns[3].download_button(
-        "Excel",
-        lambda: documentation.to_xlsx(documentation.event_sheets(clinic, code)),
-        documentation.export_file_name(code, documentation.FILE_XLSX),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click="ignore",
-    )
+    # The data files are made when clicked (not on every rerun of the console), from the data then;
+    # downloads need no rerun of the console (on_click="ignore").
+    downloads = [
+        ("Wikitext", wikitext, documentation.FILE_WIKITEXT, "text/plain"),
+        ("Markdown", markdown, documentation.FILE_MARKDOWN, "text/markdown"),
+        ("CSV (zip)", lambda: documentation.to_csv(documentation.event_sheets(clinic, code)),
+         documentation.FILE_CSV, "application/zip"),
+        ("Excel", lambda: documentation.to_xlsx(documentation.event_sheets(clinic, code)),
+         documentation.FILE_XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ]  # fmt: skip
+    for column, (label, data, part, mime) in zip(st.columns(len(downloads)), downloads, strict=True):
+        column.download_button(label, data, documentation.export_file_name(code, part), mime, on_click="ignore")
     st.caption("Ready to paste into the session's wiki page:")
     st.code(wikitext, language=None, wrap_lines=True, height=260)
 

@@ -97,9 +97,12 @@ def test_environment_variable_wins_over_stored_and_is_not_printed(engine, monkey
     assert passcodes[ROLE_FACILITATOR].source == access.SOURCE_ENVIRONMENT
     assert "Peer Clinic facilitator passcode: set by PEER_CLINIC_FACILITATOR_PASSCODE" in lines
     assert not any("Tide-Pool-42" in line for line in lines)
-    assert access.sign_in(engine, ROLE_FACILITATOR, "Tide-Pool-42") == ROLE_FACILITATOR
-    assert access.sign_in(engine, ROLE_FACILITATOR, stored) is None
-    assert access.sign_in(engine, ROLE_FACILITATOR, "from-secrets", {"facilitator_passcode": "from-secrets"}) is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "Tide-Pool-42").role == ROLE_FACILITATOR
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, stored).role is None
+    assert (
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, "from-secrets", {"facilitator_passcode": "from-secrets"}).role
+        is None
+    )
 
 
 def test_secrets_win_over_stored(engine):
@@ -113,51 +116,51 @@ def test_secrets_win_over_stored(engine):
     assert passcodes[ROLE_ORGANIZER].source == access.SOURCE_SECRETS
     assert "Peer Clinic organizer passcode: set by organizer_passcode in .streamlit/secrets.toml" in lines
     assert not any("harbour-lights" in line for line in lines)
-    assert access.sign_in(engine, ROLE_ORGANIZER, "harbour-lights", secrets) == ROLE_ORGANIZER
-    assert access.sign_in(engine, ROLE_ORGANIZER, stored, secrets) is None
+    assert access.attempt_sign_in(engine, ROLE_ORGANIZER, "harbour-lights", secrets).role == ROLE_ORGANIZER
+    assert access.attempt_sign_in(engine, ROLE_ORGANIZER, stored, secrets).role is None
     # The facilitator chose nothing: the stored passcode still opens the board.
     facilitator = passcodes[ROLE_FACILITATOR]
     assert facilitator.source == access.SOURCE_GENERATED
-    assert access.sign_in(engine, ROLE_FACILITATOR, facilitator.code, secrets) == ROLE_FACILITATOR
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator.code, secrets).role == ROLE_FACILITATOR
 
 
 def test_a_blank_chosen_passcode_counts_as_none(engine, monkeypatch):
     monkeypatch.setenv("PEER_CLINIC_FACILITATOR_PASSCODE", "  ")
     code = access.passcode(engine, ROLE_FACILITATOR, {"facilitator_passcode": ""})
     assert code.source == access.SOURCE_GENERATED and GENERATED.match(code.code)
-    assert access.sign_in(engine, ROLE_FACILITATOR, "  ") is None
-    assert access.sign_in(engine, ROLE_FACILITATOR, "") is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "  ").role is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "").role is None
 
 
 def test_passcode_is_accepted_in_any_case_with_or_without_the_dash(engine):
     code = access.passcode(engine, ROLE_FACILITATOR).code
     for typed in (code, code.lower(), code.replace("-", ""), code.lower().replace("-", " "), f" {code} "):
-        assert access.sign_in(engine, ROLE_FACILITATOR, typed) == ROLE_FACILITATOR, typed
+        assert access.attempt_sign_in(engine, ROLE_FACILITATOR, typed).role == ROLE_FACILITATOR, typed
 
 
 @pytest.mark.parametrize("typed", ["wrong", "ABCDE-FGHJK", "", "-"])
 def test_a_wrong_passcode_opens_nothing(engine, typed):
     access.ensure_passcodes(engine, announce=lambda line: None)
-    assert access.sign_in(engine, ROLE_FACILITATOR, typed) is None
-    assert access.sign_in(engine, ROLE_ORGANIZER, typed) is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, typed).role is None
+    assert access.attempt_sign_in(engine, ROLE_ORGANIZER, typed).role is None
 
 
 def test_one_character_off_opens_nothing(engine):
     code = access.passcode(engine, ROLE_FACILITATOR).code
     last = code[-1]
     other = next(ch for ch in access.PASSCODE_ALPHABET if ch != last)
-    assert access.sign_in(engine, ROLE_FACILITATOR, code[:-1] + other) is None
-    assert access.sign_in(engine, ROLE_FACILITATOR, code[:-1]) is None
-    assert access.sign_in(engine, ROLE_FACILITATOR, code + "2") is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, code[:-1] + other).role is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, code[:-1]).role is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, code + "2").role is None
 
 
 def test_organizer_may_do_what_a_facilitator_may_but_not_the_other_way(engine):
     passcodes = access.ensure_passcodes(engine, announce=lambda line: None)
     facilitator, organizer = passcodes[ROLE_FACILITATOR].code, passcodes[ROLE_ORGANIZER].code
 
-    assert access.sign_in(engine, ROLE_FACILITATOR, organizer) == ROLE_ORGANIZER
-    assert access.sign_in(engine, ROLE_ORGANIZER, organizer) == ROLE_ORGANIZER
-    assert access.sign_in(engine, ROLE_ORGANIZER, facilitator) is None
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, organizer).role == ROLE_ORGANIZER
+    assert access.attempt_sign_in(engine, ROLE_ORGANIZER, organizer).role == ROLE_ORGANIZER
+    assert access.attempt_sign_in(engine, ROLE_ORGANIZER, facilitator).role is None
 
     assert access.may_act_as(ROLE_ORGANIZER, ROLE_FACILITATOR)
     assert access.may_act_as(ROLE_FACILITATOR, ROLE_FACILITATOR)
@@ -170,9 +173,9 @@ def test_sign_ins_are_audited_without_the_passcode(engine):
     passcodes = access.ensure_passcodes(engine, announce=lambda line: None)
     facilitator, organizer = passcodes[ROLE_FACILITATOR].code, passcodes[ROLE_ORGANIZER].code
 
-    access.sign_in(engine, ROLE_FACILITATOR, facilitator)
-    access.sign_in(engine, ROLE_ORGANIZER, "guess-one")
-    access.sign_in(engine, ROLE_FACILITATOR, organizer)
+    access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator)
+    access.attempt_sign_in(engine, ROLE_ORGANIZER, "guess-one")
+    access.attempt_sign_in(engine, ROLE_FACILITATOR, organizer)
     access.sign_out(engine, ROLE_ORGANIZER)
 
     rows = audit_rows(engine)
@@ -239,7 +242,10 @@ def test_five_typos_go_through_then_even_the_right_passcode_waits(engine, clock,
     assert too_soon.wait == pytest.approx(0.5)  # measured from the last failure
 
     clock.advance(0.5)
-    assert access.sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7") == ROLE_FACILITATOR
+    assert (
+        access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7").role
+        == ROLE_FACILITATOR
+    )
 
 
 def test_each_wrong_passcode_after_the_wait_doubles_the_next_one(engine, clock):
@@ -297,7 +303,7 @@ def test_a_right_passcode_starts_the_count_over(engine, clock, facilitator_code)
     for _ in range(access.FREE_FAILURES):
         access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess")
     clock.advance(2)
-    assert access.sign_in(engine, ROLE_FACILITATOR, facilitator_code) == ROLE_FACILITATOR
+    assert access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code).role == ROLE_FACILITATOR
 
     for _ in range(access.FREE_FAILURES - 1):
         assert access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess").wait == 0
@@ -314,9 +320,9 @@ def test_failures_older_than_the_window_are_forgotten(engine, clock, facilitator
 
 
 def test_sign_ins_are_audited_with_the_client_key_and_without_the_passcode(engine, facilitator_code):
-    access.sign_in(engine, ROLE_FACILITATOR, "guess-two", client="203.0.113.7")
-    access.sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7")
-    access.sign_in(engine, ROLE_FACILITATOR, "guess-three")
+    access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess-two", client="203.0.113.7")
+    access.attempt_sign_in(engine, ROLE_FACILITATOR, facilitator_code, client="203.0.113.7")
+    access.attempt_sign_in(engine, ROLE_FACILITATOR, "guess-three")
 
     rows = audit_rows(engine)
     assert [(row["action"], row["target"]) for row in rows] == [
