@@ -20,9 +20,11 @@ def render_documentation_tab(clinic: Clinic, event: dict, role: str) -> None:
     """Exports of the session's documentation (available during the session too) and personal data."""
     code = event["code"]
     doc = documentation.documentation(clinic, code)
+    questions = len(doc.questions)
+    notes = sum(len(q.notes) for q in doc.questions) + sum(len(t.notes) for t in doc.tables)
     st.markdown(
-        f"**{len(doc.questions)} questions raised**, "
-        f"{sum(len(q.notes) for q in doc.questions) + sum(len(t.notes) for t in doc.tables)} notes gathered."
+        f"**{questions} question{'' if questions == 1 else 's'} raised**, "
+        f"{notes} note{'' if notes == 1 else 's'} gathered."
     )
     wikitext = documentation.to_wikitext(doc)
     markdown = documentation.to_markdown(doc)
